@@ -1,0 +1,96 @@
+/**
+ * Types that cross the worker boundary. The worker's API object (`src/worker/api.ts`) is typed
+ * with these, and the main thread imports only these and that API type.
+ */
+import type { RowError } from './errors';
+import type { Evaluation } from './evaluation';
+import type { ModelManifest } from './manifest';
+
+export type BackendName = 'webgpu' | 'wasm';
+export type BackendPreference = 'auto' | BackendName;
+
+export interface ModelInfo {
+  /** The session's key, `<sha256>/<backend>`: one model can be loaded on both backends. */
+  id: string;
+  /** The model file's SHA-256: part of the key of every cached result. */
+  sha256: string;
+  manifestUrl: string;
+  manifest: ModelManifest;
+  backend: BackendName;
+  /** Why this backend runs the model, in a sentence for the UI. */
+  backendReason: string;
+  inputNames: string[];
+  outputNames: string[];
+  loadMs: number;
+}
+
+export interface TabularPrediction {
+  /** Probability of the positive class (for churn: churn = Yes). */
+  probability: number;
+  label: string;
+  backend: BackendName;
+  /** Time waiting behind other work in the worker, in milliseconds. */
+  queueMs: number;
+  /** Time to encode and run the model, in milliseconds. */
+  computeMs: number;
+}
+
+export type JobStatus = 'queued' | 'running' | 'paused' | 'interrupted' | 'completed' | 'failed' | 'cancelled';
+
+/** A batch job as the UI sees it: the stored record without the input file. */
+export interface JobSummary {
+  id: string;
+  modelId: string;
+  modelName: string;
+  fileName: string;
+  fileSize: number;
+  status: JobStatus;
+  /** Data rows read so far, good and bad; the checkpoint a resumed job continues from. */
+  rowsDone: number;
+  /** Rows whose result is an error instead of a prediction. */
+  errorCount: number;
+  /** Rows in the whole file, once it has been read to the end. */
+  rowsTotal: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Milliseconds spent running, summed over resumes. */
+  runMs: number;
+  /** Set when the results were copied from an earlier job on the same file and model. */
+  cachedFrom: string | null;
+  idColumn: string | null;
+  labelColumn: string | null;
+  evaluation: Evaluation | null;
+  /** The first few row errors, for display; the export has all of them. */
+  sampleErrors: RowError[];
+  /** A file-level failure message, when status is `failed`. */
+  message: string | null;
+}
+
+export interface JobProgress {
+  jobId: string;
+  status: JobStatus;
+  rowsDone: number;
+  errorCount: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Estimated total rows from the bytes read so far; exact once the file is read. */
+  rowsTotalEstimate: number | null;
+  rowsPerSecond: number;
+  secondsLeft: number | null;
+}
+
+export interface LaneMetrics {
+  requests: number;
+  rows: number;
+  queueMs: { p50: number; p95: number; p99: number };
+  computeMs: { p50: number; p95: number; p99: number };
+  requestsPerSecond: number;
+  rowsPerSecond: number;
+  averageBatchSize: number;
+}
+
+export interface MetricsSnapshot {
+  backend: BackendName | null;
+  realtime: LaneMetrics;
+  batch: LaneMetrics;
+}

@@ -1,0 +1,62 @@
+/** Reads and writes of batch jobs, their input files and their result chunks. */
+import type { JobSummary } from '../shared/protocol';
+import type { ChunkRecord, Database, JobRecord } from './db';
+
+export function toSummary(job: JobRecord): JobSummary {
+  const { fileHash: _hash, fileLastModified: _modified, preprocessingKey: _key, header: _header, chunkCount: _chunks, bytesDone: _bytes, ...summary } = job;
+  return summary;
+}
+
+/** Stores a new job and its input file in one transaction. */
+export async function insertJob(db: Database, job: JobRecord, file: Blob | null): Promise<void> {
+  const tx = db.transaction(['jobs', 'files'], 'readwrite');
+  await Promise.all([tx.objectStore('jobs').put(job), file ? tx.objectStore('files').put({ jobId: job.id, file }) : undefined, tx.done]);
+}
+
+export async function updateJob(db: Database, job: JobRecord): Promise<void> {
+  await db.put('jobs', job);
+}
+
+export function getJob(db: Database, jobId: string): Promise<JobRecord | undefined> {
+  return db.get('jobs', jobId);
+}
+
+export async function getJobFile(db: Database, jobId: string): Promise<Blob | undefined> {
+  return (await db.get('files', jobId))?.file;
+}
+
+/** Returns the jobs of one model, or of every model, newest first. */
+export async function listJobs(db: Database, modelId?: string): Promise<JobRecord[]> {
+  const jobs = modelId ? await db.getAllFromIndex('jobs', 'byModel', modelId) : await db.getAll('jobs');
+  return jobs.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+/**
+ * Commits one chunk of results and the job's new checkpoint in the same transaction, so that after
+ * a crash the stored results and the checkpoint always agree: no row is lost or scored twice.
+ */
+export async function commitChunk(db: Database, job: JobRecord, chunk: ChunkRecord): Promise<void> {
+  const tx = db.transaction(['jobs', 'chunks'], 'readwrite');
+  await Promise.all([tx.objectStore('chunks').put(chunk), tx.objectStore('jobs').put(job), tx.done]);
+}
+
+/** Yields a job's chunks in row order, one at a time, so a large job is never held whole. */
+export async function* readChunks(db: Database, jobId: string, chunkCount: number): AsyncGenerator<ChunkRecord> {
+  for (let index = 0; index < chunkCount; index++) {
+    const chunk = await db.get('chunks', [jobId, index]);
+    if (!chunk) throw new Error(`Chunk ${index} of job ${jobId} is missing from storage.`);
+    yield chunk;
+  }
+}
+
+/** Deletes a job with its file and chunks. */
+export async function deleteJob(db: Database, jobId: string): Promise<void> {
+  const tx = db.transaction(['jobs', 'files', 'chunks'], 'readwrite');
+  const range = IDBKeyRange.bound([jobId, 0], [jobId, Infinity]);
+  await Promise.all([
+    tx.objectStore('jobs').delete(jobId),
+    tx.objectStore('files').delete(jobId),
+    tx.objectStore('chunks').delete(range),
+    tx.done,
+  ]);
+}

@@ -1,0 +1,50 @@
+/**
+ * The type of the one object the worker exposes through Comlink. The main thread imports this
+ * type and nothing else from `src/worker/`.
+ */
+import type {
+  BackendPreference,
+  JobProgress,
+  JobSummary,
+  MetricsSnapshot,
+  ModelInfo,
+  TabularPrediction,
+} from '../shared/protocol';
+
+export interface PredictOptions {
+  /**
+   * Requests on one channel supersede each other: a request still queued when a newer one on the
+   * same channel arrives is rejected with an AbortError, so the latest input wins.
+   */
+  channel?: string;
+}
+
+export type ProgressCallback = (progress: JobProgress) => void;
+
+export interface TandemWorkerApi {
+  /** Fetches, verifies and compiles a model; a model already loaded is returned at once. */
+  loadModel(manifestUrl: string, backend: BackendPreference): Promise<ModelInfo>;
+
+  /** Scores one record keyed by feature name on the real-time lane. */
+  predict(modelId: string, record: Record<string, unknown>, options?: PredictOptions): Promise<TabularPrediction>;
+
+  /** Stores a file as a new batch job and returns it; a cache hit returns a completed job. */
+  createJob(modelId: string, file: File): Promise<JobSummary>;
+
+  /** Runs or resumes a job until it completes, fails, or is paused or cancelled. */
+  runJob(jobId: string, onProgress: ProgressCallback): Promise<JobSummary>;
+
+  /** Stops a running job after its current chunk; it keeps its checkpoint and can be resumed. */
+  pauseJob(jobId: string): Promise<void>;
+
+  /** Stops a running job after its current chunk and marks it cancelled. */
+  cancelJob(jobId: string): Promise<void>;
+
+  listJobs(modelId?: string): Promise<JobSummary[]>;
+  deleteJob(jobId: string): Promise<void>;
+
+  /** Returns the job's input rows in order with `prediction`, `probability` and `error` appended, as CSV. */
+  exportResults(jobId: string): Promise<Blob>;
+
+  metrics(): Promise<MetricsSnapshot>;
+}

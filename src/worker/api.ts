@@ -1,0 +1,105 @@
+/**
+ * The one object the worker exposes through Comlink. Its type, {@link TandemWorkerApi}, is the
+ * protocol between the page and the worker.
+ */
+import * as Comlink from 'comlink';
+import { TandemError } from '../shared/errors';
+import type { MetricsSnapshot, TabularPrediction } from '../shared/protocol';
+import { openDatabase, type Database } from '../storage/db';
+import { deleteJob, getJobFile, toSummary } from '../storage/jobs';
+import type { TandemWorkerApi } from './api-types';
+import { JobManager } from './batch-job';
+import { exportJob } from './export';
+import { getModel, loadModel } from './models';
+import { Scheduler } from './scheduler';
+import { labelFor, scoreEncoded } from './tabular-run';
+
+const scheduler = new Scheduler();
+let database: Promise<Database> | null = null;
+let jobManager: Promise<JobManager> | null = null;
+let lastBackend: MetricsSnapshot['backend'] = null;
+
+function db(): Promise<Database> {
+  database ??= openDatabase();
+  return database;
+}
+
+function jobs(): Promise<JobManager> {
+  jobManager ??= db().then((opened) => new JobManager(opened, scheduler));
+  return jobManager;
+}
+
+export const api: TandemWorkerApi = {
+  async loadModel(manifestUrl, backend) {
+    const model = await loadModel(manifestUrl, backend);
+    lastBackend = model.info.backend;
+    return model.info;
+  },
+
+  async predict(modelId, record, options = {}) {
+    const model = getModel(modelId);
+    const encoder = model.encoder;
+    if (!encoder) throw new TandemError('invalid-input', `The model "${model.manifest.name}" takes images, not records.`);
+    const enqueued = performance.now();
+    return scheduler.schedule(
+      'realtime',
+      async (): Promise<TabularPrediction> => {
+        const started = performance.now();
+        const encoded = new Float32Array(encoder.width);
+        encoder.encodeRecord(record, encoded, 0);
+        const [probability] = await scoreEncoded(model, encoded, 1);
+        return {
+          probability: probability!,
+          label: labelFor(model, probability!),
+          backend: model.info.backend,
+          queueMs: started - enqueued,
+          computeMs: performance.now() - started,
+        };
+      },
+      { channel: options.channel },
+    );
+  },
+
+  async createJob(modelId, file) {
+    return toSummary(await (await jobs()).create(getModel(modelId), file));
+  },
+
+  async runJob(jobId, onProgress) {
+    return toSummary(await (await jobs()).run(jobId, onProgress));
+  },
+
+  async pauseJob(jobId) {
+    (await jobs()).requestStop(jobId, 'pause');
+  },
+
+  async cancelJob(jobId) {
+    (await jobs()).requestStop(jobId, 'cancel');
+  },
+
+  async listJobs(modelId) {
+    const sha256 = modelId ? getModel(modelId).info.sha256 : undefined;
+    return (await (await jobs()).list(sha256)).map(toSummary);
+  },
+
+  async deleteJob(jobId) {
+    const manager = await jobs();
+    manager.requestStop(jobId, 'cancel');
+    await deleteJob(await db(), jobId);
+  },
+
+  async exportResults(jobId) {
+    const manager = await jobs();
+    const job = await manager.get(jobId);
+    const file = await getJobFile(await db(), jobId);
+    if (!file) throw new TandemError('job-not-found', `The input file of job ${jobId} is no longer stored, so its rows cannot be exported. Score the file again.`);
+    return exportJob(await db(), job, file, getModel(job.modelId));
+  },
+
+  async metrics() {
+    return { backend: lastBackend, realtime: scheduler.metrics('realtime'), batch: scheduler.metrics('batch') };
+  },
+};
+
+export function exposeApi(): void {
+  Comlink.expose(api);
+}

@@ -1,0 +1,398 @@
+/**
+ * Batch jobs: a CSV file read as a stream, encoded, scored on the scheduler's batch lane and
+ * committed to IndexedDB chunk by chunk, each chunk in one transaction with the job's checkpoint.
+ * A job that stops for any reason resumes from its checkpoint with no row lost or scored twice.
+ *
+ * Worker-only: it must not import from src/ui, src/app or src/client.
+ */
+import { matchColumns, type ColumnMapping } from '../shared/columns';
+import { InvalidValueError, TandemError, describeError, type RowError } from '../shared/errors';
+import { evaluate } from '../shared/evaluation';
+import { hashBlob } from '../shared/hash';
+import { createLogger } from '../shared/logger';
+import type { JobProgress, JobStatus } from '../shared/protocol';
+import { parseLabel } from '../shared/tabular';
+import type { ChunkRecord, Database, JobRecord } from '../storage/db';
+import { commitChunk, getJob, getJobFile, insertJob, listJobs, readChunks, updateJob } from '../storage/jobs';
+import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
+import { getModel, type LoadedModel } from './models';
+import { readCsv } from './readers/csv';
+import type { Scheduler } from './scheduler';
+import { scoreEncoded } from './tabular-run';
+
+const log = createLogger('job');
+
+/** Row errors kept on the job record for display; the chunks hold all of them. */
+const sampleErrorLimit = 20;
+const progressIntervalMs = 100;
+
+type StopRequest = 'pause' | 'cancel';
+
+function lockName(jobId: string): string {
+  return `tandem-job-${jobId}`;
+}
+
+function newJobId(): string {
+  return crypto.randomUUID();
+}
+
+/** Reads just the header row of a CSV file. */
+async function readHeader(file: Blob): Promise<string[] | null> {
+  for await (const chunk of readCsv(file)) return chunk.rows[0] ?? null;
+  return null;
+}
+
+function tabularOf(model: LoadedModel) {
+  const tabular = model.manifest.tabular;
+  if (!tabular || !model.encoder) {
+    throw new TandemError('invalid-input', `The model "${model.manifest.name}" takes images; choose a folder or zip of images for it, not a CSV file.`);
+  }
+  return { tabular, encoder: model.encoder };
+}
+
+export class JobManager {
+  private readonly stopRequests = new Map<string, StopRequest>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly scheduler: Scheduler,
+  ) {}
+
+  /**
+   * Stores `file` as a new job for `model`. When a completed job already scored a file with the
+   * same bytes on the same model and preprocessing, its results are copied and the new job is
+   * returned completed, with `cachedFrom` set, and no inference runs.
+   */
+  async create(model: LoadedModel, file: File): Promise<JobRecord> {
+    const { tabular } = tabularOf(model);
+    const header = await readHeader(file);
+    if (!header) throw new TandemError('empty-file', `The file "${file.name}" is empty. Choose a CSV file with a header row and at least one data row.`);
+    const mapping = matchColumns(header, tabular);
+
+    const now = Date.now();
+    const job: JobRecord = {
+      id: newJobId(),
+      modelId: model.info.sha256,
+      modelName: model.manifest.name,
+      fileName: file.name,
+      fileSize: file.size,
+      fileLastModified: file.lastModified,
+      fileHash: null,
+      preprocessingKey: model.preprocessingKey,
+      header,
+      status: 'queued',
+      rowsDone: 0,
+      errorCount: 0,
+      rowsTotal: null,
+      createdAt: now,
+      updatedAt: now,
+      runMs: 0,
+      cachedFrom: null,
+      idColumn: mapping.idColumn >= 0 ? header[mapping.idColumn]! : null,
+      labelColumn: mapping.labelColumn >= 0 ? header[mapping.labelColumn]! : null,
+      evaluation: null,
+      sampleErrors: [],
+      message: null,
+      chunkCount: 0,
+      bytesDone: 0,
+    };
+
+    const cached = await this.findCachedResults(job, file);
+    if (cached) return this.copyResults(cached, job, file);
+
+    await insertJob(this.db, job, file);
+    log.info(`created job ${job.id} for ${file.name} (${file.size} bytes)`);
+    return job;
+  }
+
+  /** Runs or resumes a job in this tab; rejects with `job-busy` when another tab is running it. */
+  async run(jobId: string, onProgress: (progress: JobProgress) => void): Promise<JobRecord> {
+    const result = await navigator.locks.request(lockName(jobId), { ifAvailable: true }, async (lock) => {
+      if (!lock) return null;
+      return this.runLocked(jobId, onProgress);
+    });
+    if (!result) {
+      throw new TandemError('job-busy', 'This job is already running in another tab or window. Its progress shows there; wait for it to finish.');
+    }
+    return result;
+  }
+
+  requestStop(jobId: string, request: StopRequest): void {
+    this.stopRequests.set(jobId, request);
+  }
+
+  /**
+   * Lists jobs newest first. A job stored as running whose lock nobody holds was stopped by a
+   * crash, a reload or a closed tab: it is marked `interrupted` so the UI offers to resume it.
+   */
+  async list(modelSha256?: string): Promise<JobRecord[]> {
+    const jobs = await listJobs(this.db, modelSha256);
+    const held = new Set(((await navigator.locks.query()).held ?? []).map((lock) => lock.name));
+    for (const job of jobs) {
+      if ((job.status === 'running' || job.status === 'queued') && !held.has(lockName(job.id)) && job.rowsDone > 0) {
+        job.status = 'interrupted';
+        await updateJob(this.db, job);
+      }
+    }
+    return jobs;
+  }
+
+  async get(jobId: string): Promise<JobRecord> {
+    const job = await getJob(this.db, jobId);
+    if (!job) throw new TandemError('job-not-found', `No job with id ${jobId} is stored. It may have been deleted.`);
+    return job;
+  }
+
+  private async findCachedResults(job: JobRecord, file: Blob): Promise<JobRecord | null> {
+    const candidates = (await listJobs(this.db, job.modelId)).filter(
+      (other) => other.status === 'completed' && other.preprocessingKey === job.preprocessingKey && other.fileSize === job.fileSize,
+    );
+    if (candidates.length === 0) return null;
+
+    // Hashing reads the whole file, so it happens only when a stored file has the same size.
+    job.fileHash = await hashBlob(file);
+    for (const candidate of candidates) {
+      if (candidate.fileHash === null) {
+        const stored = await getJobFile(this.db, candidate.id);
+        if (!stored) continue;
+        candidate.fileHash = await hashBlob(stored);
+        await updateJob(this.db, candidate);
+      }
+      if (candidate.fileHash === job.fileHash) return candidate;
+    }
+    return null;
+  }
+
+  private async copyResults(source: JobRecord, job: JobRecord, file: Blob): Promise<JobRecord> {
+    const copy: JobRecord = {
+      ...source,
+      id: job.id,
+      fileName: job.fileName,
+      fileLastModified: job.fileLastModified,
+      fileHash: job.fileHash,
+      createdAt: job.createdAt,
+      updatedAt: job.createdAt,
+      runMs: 0,
+      cachedFrom: source.id,
+      chunkCount: 0,
+    };
+    copy.status = 'running';
+    await insertJob(this.db, copy, file);
+    for await (const chunk of readChunks(this.db, source.id, source.chunkCount)) {
+      copy.chunkCount = chunk.index + 1;
+      await commitChunk(this.db, copy, { ...chunk, jobId: copy.id });
+    }
+    copy.status = 'completed';
+    await updateJob(this.db, copy);
+    log.info(`job ${copy.id} reuses the results of job ${source.id}: same file and model`);
+    return copy;
+  }
+
+  private async runLocked(jobId: string, onProgress: (progress: JobProgress) => void): Promise<JobRecord> {
+    const job = await this.get(jobId);
+    if (job.status === 'completed' || job.status === 'cancelled' || job.status === 'failed') return job;
+    this.stopRequests.delete(jobId);
+
+    const file = await getJobFile(this.db, jobId);
+    if (!file) return this.fail(job, 'The input file of this job is no longer stored. Score the file again.');
+    const model = getModel(job.modelId);
+    const { tabular } = tabularOf(model);
+    const mapping = matchColumns(job.header, tabular);
+
+    job.status = 'running';
+    await updateJob(this.db, job);
+    log.info(`job ${job.id} ${job.rowsDone > 0 ? `resumes after row ${job.rowsDone}` : 'starts'}`);
+
+    const reporter = new ProgressReporter(job, file.size, onProgress);
+    try {
+      const stopped = await this.scoreFile(job, file, model, mapping, reporter);
+      if (stopped) return this.stop(job, stopped, reporter);
+    } catch (error) {
+      log.error(`job ${job.id} failed`, error);
+      const message = error instanceof TandemError ? error.message : `Scoring stopped at row ${job.rowsDone + 1}: ${describeError(error)}`;
+      return this.fail(job, message, reporter);
+    }
+
+    if (job.rowsDone === 0) return this.fail(job, `The file "${job.fileName}" has a header but no data rows. Add rows below the header and score it again.`, reporter);
+    job.rowsTotal = job.rowsDone;
+    job.evaluation = await this.evaluate(job, model);
+    job.status = 'completed';
+    job.updatedAt = Date.now();
+    await updateJob(this.db, job);
+    reporter.report(true);
+    log.info(`job ${job.id} completed: ${job.rowsDone} rows, ${job.errorCount} row errors`);
+    return job;
+  }
+
+  /** Streams the rows after the checkpoint through the model; returns a stop request if one came. */
+  private async scoreFile(job: JobRecord, file: Blob, model: LoadedModel, mapping: ColumnMapping, reporter: ProgressReporter): Promise<StopRequest | null> {
+    const budget = new ChunkBudget();
+    let rowsSeen = 0;
+    let headerSkipped = false;
+    let runStarted = performance.now();
+
+    for await (const csv of readCsv(file)) {
+      const stop = this.stopRequests.get(job.id);
+      if (stop) return stop;
+
+      let rows = csv.rows;
+      if (!headerSkipped) {
+        rows = rows.slice(1);
+        headerSkipped = true;
+      }
+      // On resume, rows up to the checkpoint already have stored results.
+      const alreadyDone = Math.max(0, Math.min(rows.length, job.rowsDone - rowsSeen));
+      rowsSeen += alreadyDone;
+      rows = rows.slice(alreadyDone);
+      if (rows.length === 0) continue;
+
+      const chunk = await this.scoreRows(job, model, mapping, rows, rowsSeen + 1, budget);
+      rowsSeen += rows.length;
+
+      const now = performance.now();
+      job.rowsDone = rowsSeen;
+      job.errorCount += chunk.errors.length;
+      job.chunkCount += 1;
+      job.bytesDone = csv.bytesRead;
+      job.runMs += now - runStarted;
+      job.updatedAt = Date.now();
+      runStarted = now;
+      if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
+      await commitChunk(this.db, job, chunk);
+      reporter.report(false);
+    }
+    return null;
+  }
+
+  /** Encodes and scores one chunk of rows; bad rows get a {@link RowError} and the rest their results. */
+  private async scoreRows(job: JobRecord, model: LoadedModel, mapping: ColumnMapping, rows: string[][], firstRow: number, budget: ChunkBudget): Promise<ChunkRecord> {
+    const { tabular, encoder } = tabularOf(model);
+    const width = encoder.width;
+    const count = rows.length;
+    const probabilities = new Float32Array(count).fill(NaN);
+    const labels = new Int8Array(count).fill(-1);
+    const errors: RowError[] = [];
+    const encoded = new Float32Array(count * width);
+    const goodRows = new Int32Array(count);
+    let goodCount = 0;
+
+    for (let i = 0; i < count; i++) {
+      const values = rows[i]!;
+      const key = mapping.idColumn >= 0 ? values[mapping.idColumn] : undefined;
+      if (tabular.label && mapping.labelColumn >= 0) labels[i] = parseLabel(values[mapping.labelColumn], tabular.label) ?? -1;
+      if (values.length !== mapping.header.length) {
+        const reason = `the row has ${values.length} fields but the header has ${mapping.header.length}; check the row for a missing or extra delimiter or an unclosed quote`;
+        errors.push({ row: firstRow + i, column: '', value: '', reason, ...(key ? { key } : {}) });
+        continue;
+      }
+      try {
+        encoder.encodeValues(values, mapping, encoded, goodCount * width);
+        goodRows[goodCount++] = i;
+      } catch (error) {
+        if (!(error instanceof InvalidValueError)) throw error;
+        errors.push({ row: firstRow + i, column: error.column, value: error.value, reason: error.reason, ...(key ? { key } : {}) });
+      }
+    }
+
+    for (let start = 0; start < goodCount; ) {
+      const size = Math.min(budget.nextRows(), goodCount - start);
+      const slice = encoded.subarray(start * width, (start + size) * width);
+      const scored = await this.scheduler.schedule(
+        'batch',
+        async () => {
+          const began = performance.now();
+          const values = await scoreEncoded(model, slice, size);
+          budget.record(size, performance.now() - began);
+          return values;
+        },
+        { rows: size },
+      );
+      for (let j = 0; j < size; j++) probabilities[goodRows[start + j]!] = scored[j]!;
+      start += size;
+      // Let queued real-time requests in before the next chunk.
+      await yieldToEventLoop();
+    }
+
+    return { jobId: job.id, index: job.chunkCount, firstRow, rowCount: count, probabilities, labels, errors };
+  }
+
+  private async evaluate(job: JobRecord, model: LoadedModel) {
+    if (job.labelColumn === null) return null;
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for await (const chunk of readChunks(this.db, job.id, job.chunkCount)) {
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const probability = chunk.probabilities[i]!;
+        const label = chunk.labels[i]!;
+        if (Number.isNaN(probability) || label < 0) continue;
+        scores.push(probability);
+        labels.push(label);
+      }
+    }
+    if (scores.length === 0) return null;
+    return evaluate(scores, labels, model.manifest.output.threshold ?? 0.5);
+  }
+
+  private async stop(job: JobRecord, request: StopRequest, reporter: ProgressReporter): Promise<JobRecord> {
+    this.stopRequests.delete(job.id);
+    job.status = request === 'pause' ? 'paused' : 'cancelled';
+    job.updatedAt = Date.now();
+    await updateJob(this.db, job);
+    reporter.report(true);
+    log.info(`job ${job.id} ${job.status} after row ${job.rowsDone}`);
+    return job;
+  }
+
+  private async fail(job: JobRecord, message: string, reporter?: ProgressReporter): Promise<JobRecord> {
+    job.status = 'failed';
+    job.message = message;
+    job.updatedAt = Date.now();
+    await updateJob(this.db, job);
+    reporter?.report(true);
+    return job;
+  }
+}
+
+/** Sends progress at most every {@link progressIntervalMs}, plus a final report. */
+class ProgressReporter {
+  private lastSent = 0;
+  private readonly startedAt = performance.now();
+  private readonly startRows: number;
+
+  constructor(
+    private readonly job: JobRecord,
+    private readonly bytesTotal: number,
+    private readonly send: (progress: JobProgress) => void,
+  ) {
+    this.startRows = job.rowsDone;
+  }
+
+  report(force: boolean): void {
+    const now = performance.now();
+    if (!force && now - this.lastSent < progressIntervalMs) return;
+    this.lastSent = now;
+
+    const job = this.job;
+    const seconds = (now - this.startedAt) / 1000;
+    const rowsPerSecond = seconds > 0 ? (job.rowsDone - this.startRows) / seconds : 0;
+    const estimate = job.rowsTotal ?? (job.bytesDone > 0 ? Math.round((job.rowsDone / job.bytesDone) * this.bytesTotal) : null);
+    const rowsLeft = estimate === null ? null : Math.max(0, estimate - job.rowsDone);
+    const status: JobStatus = job.status;
+    try {
+      this.send({
+        jobId: job.id,
+        status,
+        rowsDone: job.rowsDone,
+        errorCount: job.errorCount,
+        bytesDone: job.bytesDone,
+        bytesTotal: this.bytesTotal,
+        rowsTotalEstimate: estimate,
+        rowsPerSecond,
+        secondsLeft: rowsLeft !== null && rowsPerSecond > 0 ? rowsLeft / rowsPerSecond : null,
+      });
+    } catch (error) {
+      // A closed page cannot receive progress; the job itself carries on.
+      log.warn(`progress for job ${job.id} could not be sent`, error);
+    }
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Loads models for the worker: fetches the manifest and the model file, checks the file against
+ * the manifest's SHA-256, and compiles one session per model and backend.
+ */
+import { TandemError, describeError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { parseManifest, type ModelManifest } from '../shared/manifest';
+import type { BackendPreference, ModelInfo } from '../shared/protocol';
+import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
+import { compileModel, resolveBackend, type CompiledModel } from './engine';
+import { bytesToHex, sha256 } from '../shared/hash';
+
+const log = createLogger('models');
+
+export interface LoadedModel {
+  info: ModelInfo;
+  manifest: ModelManifest;
+  compiled: CompiledModel;
+  /** Present for tabular models. */
+  encoder: FeatureEncoder | null;
+  /** SHA-256 of the manifest's preprocessing section: part of every result cache key. */
+  preprocessingKey: string;
+}
+
+const loaded = new Map<string, Promise<LoadedModel>>();
+const byId = new Map<string, LoadedModel>();
+
+/** Returns a loaded model by its id (`<sha256>/<backend>`) or its file's SHA-256. */
+export function getModel(id: string): LoadedModel {
+  const model = byId.get(id) ?? [...byId.values()].find((candidate) => candidate.info.sha256 === id);
+  if (!model) throw new TandemError('model-load-failed', `No model with id ${id} is loaded. Load its manifest first.`);
+  return model;
+}
+
+async function fetchChecked(url: string, what: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new TandemError('model-load-failed', `Fetching the ${what} at ${url} failed: ${describeError(error)}. Check the URL and your connection.`, { cause: error });
+  }
+  if (!response.ok) {
+    throw new TandemError('model-load-failed', `Fetching the ${what} at ${url} failed with HTTP ${response.status}. Check the URL.`);
+  }
+  return response;
+}
+
+function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
+  return head.startsWith('<!doctype html') || head.startsWith('<html');
+}
+
+async function fetchManifest(url: string): Promise<ModelManifest> {
+  const response = await fetchChecked(url, 'model manifest');
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const hint = text.trimStart().startsWith('<') ? ' The server sent an HTML page instead, so the URL is probably wrong.' : '';
+    throw new TandemError('invalid-manifest', `The model manifest at ${url} is not valid JSON.${hint}`, { cause: error });
+  }
+  return parseManifest(json, url);
+}
+
+async function fetchModelBytes(url: string, expectedSha256: string): Promise<Uint8Array> {
+  const response = await fetchChecked(url, 'model file');
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (looksLikeHtml(bytes)) {
+    throw new TandemError('integrity-mismatch', `The server sent an HTML page for the model file at ${url}, not an ONNX model. Check the URL in the manifest.`);
+  }
+  const actual = bytesToHex(await sha256(bytes));
+  if (actual !== expectedSha256) {
+    throw new TandemError(
+      'integrity-mismatch',
+      `The model file at ${url} does not match its manifest: its SHA-256 is ${actual}, the manifest expects ${expectedSha256}. ` +
+        'The download may be truncated or the file replaced; reload to fetch it again.',
+    );
+  }
+  return bytes;
+}
+
+async function load(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
+  const started = performance.now();
+  const manifest = await fetchManifest(manifestUrl);
+  const modelUrl = new URL(manifest.model.file, manifestUrl).href;
+  const [bytes, choice] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), resolveBackend(preference)]);
+  const compiled = await compileModel(bytes, choice.backend, manifest.name);
+  const preprocessing = JSON.stringify(manifest.tabular ?? manifest.image ?? null);
+  const preprocessingKey = bytesToHex(await sha256(new TextEncoder().encode(preprocessing)));
+
+  const info: ModelInfo = {
+    id: `${manifest.model.sha256}/${choice.backend}`,
+    sha256: manifest.model.sha256,
+    manifestUrl,
+    manifest,
+    backend: choice.backend,
+    backendReason: choice.reason,
+    inputNames: [...compiled.inputNames],
+    outputNames: [...compiled.outputNames],
+    loadMs: performance.now() - started,
+  };
+  const model: LoadedModel = {
+    info,
+    manifest,
+    compiled,
+    encoder: manifest.tabular ? createFeatureEncoder(manifest.tabular.features) : null,
+    preprocessingKey,
+  };
+  byId.set(info.id, model);
+  log.info(`loaded ${manifest.name} ${manifest.version} on ${choice.backend} in ${info.loadMs.toFixed(0)} ms`);
+  return model;
+}
+
+/** Loads a model once per manifest URL and backend preference; later calls share the session. */
+export function loadModel(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
+  const key = `${manifestUrl}#${preference}`;
+  let pending = loaded.get(key);
+  if (!pending) {
+    pending = load(manifestUrl, preference);
+    pending.catch((error) => {
+      loaded.delete(key);
+      log.error(`loading ${manifestUrl} failed`, error);
+    });
+    loaded.set(key, pending);
+  }
+  return pending;
+}

@@ -1,0 +1,110 @@
+/**
+ * Streams a CSV file as chunks of rows. Bytes are decoded with one streaming TextDecoder, so a
+ * character split across two reads stays whole, and PapaParse's core parser splits the text into
+ * rows, including quoted fields with delimiters and line breaks. A large file is never held whole.
+ */
+import Papa from 'papaparse';
+import { TandemError } from '../../shared/errors';
+
+export interface CsvDialect {
+  delimiter: string;
+  linebreak: string;
+  /** The encoding label used to decode the file, for example `utf-8` or `utf-16le`. */
+  encoding: string;
+}
+
+export interface CsvChunk {
+  /** Parsed rows in file order; the header is the first row of the first chunk. Empty lines are skipped. */
+  rows: string[][];
+  /** Bytes of the file consumed so far, for progress. */
+  bytesRead: number;
+  dialect: CsvDialect;
+}
+
+export interface CsvReadOptions {
+  /** Characters of text handed to the parser at a time. */
+  chunkChars?: number;
+  /** Forces a delimiter instead of detecting it. */
+  delimiter?: string;
+  /** Forces an encoding label instead of detecting it. */
+  encoding?: string;
+}
+
+/** 128 K characters parse in a few milliseconds, so other work in the worker is never held up long. */
+const defaultChunkChars = 128 * 1024;
+
+/**
+ * Picks the encoding from the first bytes: a UTF-16 byte-order mark, then UTF-8 if the sample
+ * decodes cleanly, and windows-1252 (a superset of Latin-1) otherwise.
+ */
+export function sniffEncoding(sample: Uint8Array): string {
+  if (sample[0] === 0xff && sample[1] === 0xfe) return 'utf-16le';
+  if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
+  try {
+    // A multi-byte character cut at the end of the sample is not an error: `stream` keeps it pending.
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
+}
+
+/** Detects the delimiter and line break from the start of the text, as PapaParse guesses them. */
+export function sniffDialect(text: string): { delimiter: string; linebreak: string } {
+  const preview = Papa.parse<string[]>(text, { preview: 20, delimitersToGuess: [',', ';', '\t', '|'] });
+  return { delimiter: preview.meta.delimiter || ',', linebreak: preview.meta.linebreak || '\n' };
+}
+
+function isEmptyLine(row: string[]): boolean {
+  return row.length === 1 && row[0]!.trim() === '';
+}
+
+/** Reads `file` as CSV, yielding chunks of rows until the end of the file. */
+export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncGenerator<CsvChunk> {
+  const chunkChars = options.chunkChars ?? defaultChunkChars;
+  const sample = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
+  const encoding = options.encoding ?? sniffEncoding(sample);
+  if (sample.length > 0 && encoding === 'utf-8' && sample.subarray(0, 4096).includes(0)) {
+    throw new TandemError('file-read-failed', 'The file contains binary data (NUL bytes), so it is not a CSV text file. Choose a CSV file exported as text.');
+  }
+
+  const decoder = new TextDecoder(encoding);
+  const reader = file.stream().getReader();
+  let bytesRead = 0;
+  let pending = '';
+  let parser: Papa.Parser | null = null;
+  let dialect: CsvDialect | null = null;
+  let baseIndex = 0;
+
+  const parse = (text: string, final: boolean): CsvChunk => {
+    dialect ??= { ...sniffDialect(text), encoding, ...(options.delimiter ? { delimiter: options.delimiter } : {}) };
+    parser ??= new Papa.Parser({ delimiter: dialect.delimiter, newline: dialect.linebreak as '\n' | '\r' | '\r\n' });
+    // With `final` false the parser stops before the last, possibly incomplete, row and reports
+    // where it stopped; that rest is parsed again with the next text.
+    const result = parser.parse(text, baseIndex, !final) as Papa.ParseResult<string[]>;
+    const consumed = result.meta.cursor - baseIndex;
+    pending = final ? '' : text.slice(consumed);
+    baseIndex = final ? 0 : result.meta.cursor;
+    return { rows: result.data.filter((row) => !isEmptyLine(row)), bytesRead, dialect };
+  };
+
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytesRead += value.byteLength;
+      pending += decoder.decode(value, { stream: true });
+      if (pending.length >= chunkChars) {
+        const chunk = parse(pending, false);
+        if (chunk.rows.length > 0) yield chunk;
+      }
+    }
+    pending += decoder.decode();
+    if (pending.length > 0 || dialect === null) {
+      const chunk = parse(pending, true);
+      if (chunk.rows.length > 0) yield chunk;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
