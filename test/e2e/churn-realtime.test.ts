@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { churnManifest, golden, modeldataRows } from './churn-data';
+import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
+
+/** Parity tolerance between the browser and onnxruntime-node golden probabilities. */
+const tolerance = 1e-5;
+
+async function readProbability(page: Page): Promise<number> {
+  return Number(await page.locator('[data-testid=probability]').getAttribute('data-value'));
+}
+
+/** Sets every form control to a customer's values from churn.csv. */
+async function fillCustomer(page: Page, customer: Record<string, string>): Promise<void> {
+  for (const feature of churnManifest.tabular.features) {
+    const control = page.locator(`[data-feature="${feature.name}"]`).first();
+    const value = customer[feature.name]!;
+    const tag = await control.evaluate((element) => element.tagName.toLowerCase());
+    if (tag === 'select') await control.selectOption(value === '' ? '0' : value);
+    else await control.fill(value === '' ? '0' : value);
+  }
+}
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  describe(`real-time churn form on ${backend}`, () => {
+    let served: Served;
+    let launched: LaunchedBrowser;
+
+    beforeAll(async () => {
+      served = await serveBuild();
+      launched = await launchBrowser({ webgpu: backend === 'webgpu' });
+    });
+
+    afterAll(async () => {
+      await launched?.close();
+      await served?.close();
+    });
+
+    it('reports the backend in use', async () => {
+      const page = await launched.context.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${served.url}?backend=${backend}`);
+      await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe(backend);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    it('matches golden probabilities for held-out customers', async () => {
+      const page = await launched.context.newPage();
+      await page.goto(`${served.url}?backend=${backend}`);
+      await page.locator('[data-testid=probability][data-value]').waitFor({ timeout: 60_000 });
+
+      // Held-out customers with clearly different scores, one of them with no total_charges.
+      let previous = await readProbability(page);
+      const newCustomer = golden.rows.find((entry) => modeldataRows[entry.row]!.total_charges === '')!;
+      const chosen = [
+        golden.rows.find((entry) => entry.probability > 0.7)!,
+        golden.rows.find((entry) => entry.probability < 0.1)!,
+        newCustomer,
+      ];
+      expect(newCustomer).toBeDefined();
+      for (const entry of chosen) {
+        await fillCustomer(page, modeldataRows[entry.row]!);
+        await expect
+          .poll(async () => Math.abs((await readProbability(page)) - entry.probability), { timeout: 20_000 })
+          .toBeLessThanOrEqual(tolerance);
+        const current = await readProbability(page);
+        expect(current).not.toBe(previous);
+        previous = current;
+      }
+      await page.close();
+    });
+
+    it('changes the probability when one field changes', async () => {
+      const page = await launched.context.newPage();
+      await page.goto(`${served.url}?backend=${backend}`);
+      await page.locator('[data-testid=probability][data-value]').waitFor({ timeout: 60_000 });
+      const before = await readProbability(page);
+
+      await page.locator('[data-feature="contract"]').first().selectOption('Month-to-month');
+      await page.locator('[data-feature="tenure"]').first().fill('1');
+      await expect.poll(() => readProbability(page), { timeout: 20_000 }).toBeGreaterThan(before);
+      await expect(page.locator('[data-testid=latency]').textContent()).resolves.toMatch(/computed in [\d.,]+ ms/);
+      await page.close();
+    });
+  });
+}
