@@ -3,6 +3,7 @@
  * that asks for a model shares its sessions, so each model file is fetched and compiled once.
  */
 import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../shared/error-transfer';
 import { abortError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { BackendPreference, JobProgress, JobSummary, MetricsSnapshot, ModelInfo, TabularPrediction } from '../shared/protocol';
@@ -35,6 +36,7 @@ export class TandemClient {
   }
 
   private constructor() {
+    installErrorTransfer();
     this.worker = new Worker(new URL('../worker/index.ts', import.meta.url), { type: 'module', name: 'tandem-inference' });
     this.worker.addEventListener('error', (event) => log.error('The inference worker failed', event.message));
     this.api = Comlink.wrap<TandemWorkerApi>(this.worker);

@@ -32,6 +32,9 @@ export interface BooleanFeature extends FeatureBase {
   type: 'boolean';
   true_values: string[];
   false_values: string[];
+  /** Labels the form shows for the two values; "Yes" and "No" when absent. */
+  true_label?: string;
+  false_label?: string;
 }
 
 export interface CategoryFeature extends FeatureBase {

@@ -2,6 +2,8 @@
  * The inference worker's entry point. Everything heavy runs here: parsing, preprocessing,
  * inference and storage. It must not import from src/ui, src/app or src/client.
  */
+import { installErrorTransfer } from '../shared/error-transfer';
 import { exposeApi } from './api';
 
+installErrorTransfer();
 exposeApi();

@@ -1,0 +1,146 @@
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { TandemClient, type RealtimeResult } from '../client/tandem-client';
+import { describeError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import type { ModelInfo } from '../shared/protocol';
+import '../ui/probability-meter';
+import { RecordChangeEvent, type FormRecord } from '../ui/record-form';
+import '../ui/record-form';
+import { base } from '../ui/theme';
+
+const log = createLogger('realtime');
+
+/** Errors from the worker cross Comlink as plain `Error`s that keep their `name`, so match on it. */
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/**
+ * Real-time scoring: a form generated from the model's features and a meter that shows the
+ * probability for the record in the form. Every edit sends a prediction on the `form` channel,
+ * where a newer request supersedes an older one still waiting, so the latest input wins.
+ */
+@customElement('tandem-realtime-panel')
+export class RealtimePanel extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host {
+        display: block;
+      }
+
+      h2 {
+        font-size: 1.25rem;
+        margin: 0 0 0.25rem;
+      }
+
+      .meaning {
+        margin: 0 0 1rem;
+        font-size: 0.9375rem;
+      }
+
+      .result {
+        position: sticky;
+        top: 0;
+        z-index: 1;
+        padding: 0.75rem 0 0.25rem;
+        margin-bottom: 1rem;
+        background: var(--tandem-surface);
+        border-bottom: 1px solid var(--tandem-border);
+      }
+
+      .result.stale tandem-probability-meter {
+        opacity: 0.45;
+      }
+
+      .problem {
+        margin: 0.5rem 0 0;
+        padding: 0.5rem 0.75rem;
+        border-radius: var(--tandem-radius);
+        background: var(--tandem-danger-soft);
+        color: var(--tandem-danger);
+        font-size: 0.875rem;
+      }
+    `,
+  ];
+
+  /** The loaded model. Its manifest supplies the features, the sample and the threshold. */
+  @property({ attribute: false }) model: ModelInfo | null = null;
+
+  @state() private record: FormRecord = {};
+  @state() private result: RealtimeResult | null = null;
+  @state() private problem: string | null = null;
+
+  /** Sequence numbers of requests, so a slow result never replaces the result of a later request. */
+  private requestCount = 0;
+  private shownRequest = 0;
+
+  override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('model') && this.model) {
+      this.record = { ...(this.model.manifest.sample ?? {}) };
+      this.result = null;
+      this.problem = null;
+      void this.predict(this.record);
+    }
+  }
+
+  override render() {
+    const manifest = this.model?.manifest;
+    if (!manifest) return nothing;
+    if (!manifest.tabular) {
+      return html`<h2>Single prediction</h2>
+        <p class="muted">This model reads images, and the form handles record models only.</p>`;
+    }
+
+    return html`
+      <h2>Single prediction</h2>
+      <p class="meaning muted">${manifest.output.meaning ?? 'Change any field to score the record again.'}</p>
+      <div class="result ${this.problem ? 'stale' : ''}">
+        <tandem-probability-meter
+          .probability=${this.result?.probability ?? null}
+          .label=${this.result?.label ?? ''}
+          .threshold=${manifest.output.threshold ?? 0.5}
+          .latencyMs=${this.result?.roundTripMs ?? null}
+        ></tandem-probability-meter>
+        ${this.problem ? html`<p class="problem" role="alert" data-testid="predict-error">${this.problem}</p>` : nothing}
+      </div>
+      <tandem-record-form
+        .features=${manifest.tabular.features}
+        .value=${this.record}
+        @record-change=${this.onRecordChange}
+      ></tandem-record-form>
+    `;
+  }
+
+  private onRecordChange(event: RecordChangeEvent): void {
+    this.record = event.record;
+    void this.predict(event.record);
+  }
+
+  private async predict(record: FormRecord): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const request = ++this.requestCount;
+
+    try {
+      const result = await TandemClient.shared().predict(model.id, record, 'form');
+      if (request < this.shownRequest || model !== this.model) return;
+      this.shownRequest = request;
+      this.result = result;
+      this.problem = null;
+    } catch (error) {
+      if (isAbortError(error)) return;
+      if (request < this.shownRequest || model !== this.model) return;
+      this.shownRequest = request;
+      log.warn(`Prediction failed for model ${model.id}`, error);
+      this.problem = `This record could not be scored: ${describeError(error)}`;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tandem-realtime-panel': RealtimePanel;
+  }
+}

@@ -1,0 +1,253 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, state } from 'lit/decorators.js';
+import { TandemClient } from '../client/tandem-client';
+import { describeError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import type { BackendPreference, ModelInfo } from '../shared/protocol';
+import { base, tokens } from '../ui/theme';
+import './batch-panel';
+import './realtime-panel';
+
+const log = createLogger('app');
+
+const defaultManifestUrl = 'models/churn/manifest.json';
+const backendPreferences: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
+
+/** The settings from the page URL, or an error message that names the invalid parameter. */
+type PageSettings = { manifestUrl: string; backend: BackendPreference } | { error: string };
+
+/** Reads `?model=` (a manifest URL, relative to the page) and `?backend=` (auto, webgpu or wasm). */
+function readPageSettings(search: string): PageSettings {
+  const params = new URLSearchParams(search);
+  const backend = params.get('backend') ?? 'auto';
+  if (!backendPreferences.includes(backend as BackendPreference)) {
+    return {
+      error: `The backend "${backend}" in the page address is not valid. Use ${backendPreferences.slice(0, -1).join(', ')} or ${backendPreferences.at(-1)}, for example ?backend=wasm.`,
+    };
+  }
+
+  const manifestUrl = new URL(params.get('model') || defaultManifestUrl, location.href).href;
+  return { manifestUrl, backend: backend as BackendPreference };
+}
+
+/**
+ * The Tandem page: loads the model named in the page address, then shows real-time scoring and
+ * batch scoring side by side on wide screens and stacked on narrow ones.
+ *
+ * URL parameters: `model`, the manifest URL (default `models/churn/manifest.json`), and
+ * `backend`, `auto`, `webgpu` or `wasm` (default `auto`).
+ */
+@customElement('tandem-app')
+export class TandemApp extends LitElement {
+  static override styles = [
+    tokens,
+    base,
+    css`
+      :host {
+        display: block;
+        min-height: 100vh;
+        background: var(--tandem-background);
+      }
+
+      .page {
+        max-width: 80rem;
+        margin: 0 auto;
+        padding: 1.25rem clamp(0.75rem, 3vw, 2rem) 2rem;
+      }
+
+      header {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: flex-end;
+        justify-content: space-between;
+        gap: 0.75rem 1.5rem;
+        margin-bottom: 1.25rem;
+      }
+
+      .brand {
+        font-size: 0.875rem;
+        font-weight: 700;
+        letter-spacing: 0.08em;
+        text-transform: uppercase;
+        color: var(--tandem-accent);
+      }
+
+      h1 {
+        font-size: clamp(1.375rem, 4vw, 1.875rem);
+        line-height: 1.2;
+        margin: 0.125rem 0 0.25rem;
+      }
+
+      .version {
+        font-size: 0.9375rem;
+        font-weight: 500;
+        color: var(--tandem-muted);
+        margin-left: 0.375rem;
+      }
+
+      .description {
+        margin: 0;
+        max-width: 48rem;
+        font-size: 0.9375rem;
+        color: var(--tandem-muted);
+      }
+
+      .backend {
+        display: flex;
+        flex-direction: column;
+        align-items: flex-start;
+        gap: 0.25rem;
+        max-width: 22rem;
+      }
+
+      .badge {
+        display: inline-block;
+        padding: 0.125rem 0.625rem;
+        border-radius: 999px;
+        background: var(--tandem-accent-soft);
+        color: var(--tandem-accent);
+        border: 1px solid var(--tandem-accent);
+        font-family: var(--tandem-mono);
+        font-size: 0.875rem;
+        font-weight: 600;
+      }
+
+      .backend small {
+        font-size: 0.8125rem;
+        color: var(--tandem-muted);
+      }
+
+      .panels {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 30rem), 1fr));
+        gap: 1.25rem;
+        align-items: start;
+      }
+
+      .panels > * {
+        min-width: 0;
+        padding: clamp(0.875rem, 3vw, 1.25rem);
+        background: var(--tandem-surface);
+        border: 1px solid var(--tandem-border);
+        border-radius: calc(var(--tandem-radius) * 1.5);
+      }
+
+      .banner {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        gap: 0.75rem;
+        padding: 0.875rem 1rem;
+        border-radius: var(--tandem-radius);
+        border: 1px solid var(--tandem-danger);
+        background: var(--tandem-danger-soft);
+        color: var(--tandem-danger);
+        overflow-wrap: anywhere;
+      }
+
+      .banner p {
+        margin: 0;
+        flex: 1 1 16rem;
+      }
+
+      .loading {
+        padding: 2rem 0;
+        color: var(--tandem-muted);
+      }
+
+      footer {
+        margin-top: 2rem;
+        font-size: 0.8125rem;
+        color: var(--tandem-muted);
+      }
+    `,
+  ];
+
+  @state() private model: ModelInfo | null = null;
+  @state() private loading = false;
+  @state() private error: string | null = null;
+  /** Whether the error came from loading, which a retry can fix, rather than from the page address. */
+  @state() private canRetry = false;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (!this.model && !this.loading) void this.load();
+  }
+
+  override render() {
+    return html`
+      <div class="page">
+        <header>${this.renderTitle()} ${this.renderBackend()}</header>
+        ${this.error
+          ? html`<div class="banner" role="alert" data-testid="error">
+              <p data-testid="error-message">${this.error}</p>
+              ${this.canRetry ? html`<button @click=${this.load}>Try again</button>` : nothing}
+            </div>`
+          : nothing}
+        ${this.loading ? html`<p class="loading" role="status" data-testid="loading">Loading the model…</p>` : nothing}
+        ${this.model
+          ? html`<main class="panels">
+              <tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
+              <tandem-batch-panel .model=${this.model}></tandem-batch-panel>
+            </main>`
+          : nothing}
+        <footer>Models run on this device, in your browser. Your data is not uploaded.</footer>
+      </div>
+    `;
+  }
+
+  private renderTitle() {
+    const manifest = this.model?.manifest;
+    return html`
+      <div>
+        <div class="brand">Tandem</div>
+        <h1>
+          <span data-testid="model-title">${manifest ? manifest.title || manifest.name : 'Model'}</span>
+          ${manifest ? html`<span class="version" data-testid="model-version">v${manifest.version}</span>` : nothing}
+        </h1>
+        ${manifest?.description ? html`<p class="description">${manifest.description}</p>` : nothing}
+      </div>
+    `;
+  }
+
+  private renderBackend() {
+    const model = this.model;
+    if (!model) return nothing;
+    return html`
+      <div class="backend">
+        <span>
+          Running on
+          <span class="badge" data-testid="backend" title=${model.backendReason}>${model.backend}</span>
+        </span>
+        <small data-testid="backend-reason">${model.backendReason}</small>
+      </div>
+    `;
+  }
+
+  private async load(): Promise<void> {
+    const settings = readPageSettings(location.search);
+    if ('error' in settings) {
+      this.error = settings.error;
+      this.canRetry = false;
+      return;
+    }
+
+    this.loading = true;
+    this.error = null;
+    try {
+      this.model = await TandemClient.shared().loadModel(settings.manifestUrl, settings.backend);
+    } catch (error) {
+      log.error(`Loading the model at ${settings.manifestUrl} failed`, error);
+      this.error = `The model could not be loaded: ${describeError(error)}`;
+      this.canRetry = true;
+    } finally {
+      this.loading = false;
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'tandem-app': TandemApp;
+  }
+}
