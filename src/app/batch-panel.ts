@@ -289,6 +289,7 @@ export class BatchPanel extends LitElement {
           @change=${this.onFileChosen}
         />
       </label>
+      ${this.renderSampleButton(busy)}
       ${this.renderRun()}
       ${this.problem ? html`<p class="problem" role="alert" data-testid="batch-error">${this.problem}</p>` : nothing}
       <p class="notice" role="status" data-testid="batch-notice">${this.notice ?? ''}</p>
@@ -388,6 +389,30 @@ export class BatchPanel extends LitElement {
         ${more > 0 ? html`<li class="muted">and ${plural(more, 'more row', 'more rows')}; the export lists every error.</li>` : nothing}
       </ul>
     `;
+  }
+
+  private renderSampleButton(busy: boolean) {
+    const sampleFile = this.model?.manifest.dataset?.['sample_file'];
+    if (typeof sampleFile !== 'string') return nothing;
+    return html`<p>
+      <button class="link" data-testid="sample-file" ?disabled=${busy} @click=${() => this.scoreSample(sampleFile)}>
+        Try it with the sample file
+      </button>
+    </p>`;
+  }
+
+  /** Fetches the manifest's sample data file (shipped with the app) and scores it like a chosen file. */
+  private async scoreSample(path: string): Promise<void> {
+    if (!this.model) return;
+    const url = new URL(path, this.model.manifestUrl);
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const name = url.pathname.split('/').pop() || 'sample.csv';
+      await this.scoreFile(new File([await response.blob()], name, { type: 'text/csv' }));
+    } catch (error) {
+      this.problem = `The sample file at ${url.href} could not be fetched: ${error instanceof Error ? error.message : String(error)}.`;
+    }
   }
 
   private onDragOver(event: DragEvent): void {

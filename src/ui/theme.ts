@@ -98,6 +98,15 @@ export const base = css`
     color: var(--tandem-danger);
   }
 
+  button.link {
+    border: none;
+    background: none;
+    padding: 0;
+    min-height: auto;
+    color: var(--tandem-accent);
+    text-decoration: underline;
+  }
+
   input,
   select {
     font: inherit;

@@ -7,7 +7,7 @@ import { createLogger } from '../shared/logger';
 import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
-import { compileModel, resolveBackend, type CompiledModel } from './engine';
+import { compileModel, floatTensor, resolveBackend, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
 
 const log = createLogger('models');
@@ -80,6 +80,17 @@ async function fetchModelBytes(url: string, expectedSha256: string): Promise<Uin
   return bytes;
 }
 
+/**
+ * Runs a tabular model once on an all-zero row, so the first real-time request does not pay for
+ * the runtime's first-run set-up (tens of milliseconds on WASM, more on WebGPU).
+ */
+async function warmUp(model: LoadedModel): Promise<void> {
+  const tabular = model.manifest.tabular;
+  if (!tabular || !model.encoder) return;
+  const outputs = await model.compiled.run({ [tabular.input]: floatTensor(new Float32Array(model.encoder.width), 1, model.encoder.width) });
+  for (const tensor of Object.values(outputs)) tensor.dispose();
+}
+
 async function load(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
   const started = performance.now();
   const manifest = await fetchManifest(manifestUrl);
@@ -107,6 +118,7 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
     encoder: manifest.tabular ? createFeatureEncoder(manifest.tabular.features) : null,
     preprocessingKey,
   };
+  await warmUp(model);
   byId.set(info.id, model);
   log.info(`loaded ${manifest.name} ${manifest.version} on ${choice.backend} in ${info.loadMs.toFixed(0)} ms`);
   return model;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { rocAuc } from '../../src/shared/evaluation';
 import { churnManifest, golden, modeldataRows, parseCsv } from './churn-data';
+import { exportJob, openApp, scoreFile } from './app-page';
 import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
 
 /** Parity tolerance between exported probabilities and onnxruntime-node golden values. */
@@ -13,28 +13,6 @@ const layouts = [
   { name: 'modeldata', path: 'public/data/churn.csv', label: 'churn', idColumn: null },
   { name: 'IBM', path: 'public/data/churn-ibm.csv', label: 'Churn', idColumn: 'customerID' },
 ] as const;
-
-async function openApp(page: Page, url: string, backend: string): Promise<void> {
-  await page.goto(`${url}?backend=${backend}`);
-  await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe(backend);
-}
-
-/** Picks a file, waits for its job to finish and returns the job's list item id. */
-async function scoreFile(page: Page, path: string): Promise<string> {
-  const before = await page.locator('[data-testid=job]').count();
-  await page.locator('[data-testid=file-input]').setInputFiles(path);
-  await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 60_000 }).toBe(before + 1);
-  const newest = page.locator('[data-testid=job]').first();
-  await expect.poll(() => newest.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
-  return (await newest.getAttribute('data-job-id'))!;
-}
-
-async function exportJob(page: Page, jobId: string): Promise<string> {
-  const download = page.waitForEvent('download');
-  await page.locator(`[data-testid=job][data-job-id="${jobId}"] [data-testid=export]`).click();
-  const path = await (await download).path();
-  return readFileSync(path, 'utf8');
-}
 
 for (const backend of ['wasm', 'webgpu'] as const) {
   describe(`churn batch on ${backend}`, () => {

@@ -440,6 +440,7 @@ def build_manifest(proto: onnx.ModelProto, model_path: Path, specs: list[dict], 
                 "terms for the IBM sample data."
             ),
             "rows": row_count,
+            "sample_file": "../../data/churn.csv",
             "citation": (
                 "Kuhn M (2023). modeldata: Data Sets Useful for Modeling Examples. R package "
                 "version 1.1.0, https://CRAN.R-project.org/package=modeldata"

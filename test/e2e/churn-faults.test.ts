@@ -1,0 +1,119 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJob, openApp, scoreFile } from './app-page';
+import { parseCsv } from './churn-data';
+import { launchBrowser, serveBuild, type Served } from './harness';
+
+const backend = 'wasm';
+const scratch = mkdtempSync(join(tmpdir(), 'tandem-faults-'));
+
+/** The real churn file repeated until it has about 140,000 rows, so a job runs for a few seconds. */
+function writeLargeFile(): string {
+  const [header, ...lines] = readFileSync('public/data/churn.csv', 'utf8').trimEnd().split('\n');
+  const body = lines.join('\n');
+  const path = join(scratch, 'churn-large.csv');
+  writeFileSync(path, `${header}\n${new Array(20).fill(body).join('\n')}\n`);
+  return path;
+}
+
+describe('churn batch faults', () => {
+  let served: Served;
+  let largeFile: string;
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    largeFile = writeLargeFile();
+  });
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it('keeps good rows when some rows are bad', async () => {
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    const jobId = await scoreFile(page, 'test/fixtures/churn-bad-rows.csv');
+    const job = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+    await expect(job.locator('[data-testid=status]').textContent()).resolves.toContain('completed with 5 row errors');
+    await expect(job.locator('[data-testid=row-errors]').textContent()).resolves.toContain('abc');
+
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(exported).toHaveLength(200);
+    const failed = exported.flatMap((row, index) => (row.error ? [index + 1] : []));
+    expect(failed).toEqual([10, 20, 30, 40, 50]);
+    expect(exported[9]!.error).toContain('tenure');
+    expect(exported[9]!.error).toContain('"abc"');
+    expect(exported[19]!.error).toContain('Weekly');
+    expect(exported[29]!.error).toContain('senior_citizen');
+    expect(exported[39]!.error).toContain('fields');
+    expect(exported[9]!.probability).toBe('');
+    const good = exported.filter((row) => !row.error);
+    expect(good).toHaveLength(195);
+    for (const row of good) expect(Number(row.probability)).toBeGreaterThan(0);
+    await launched.close();
+  });
+
+  it('rejects a file that lacks model columns', async () => {
+    const path = join(scratch, 'wrong-columns.csv');
+    writeFileSync(path, 'name,age\nAda,36\n');
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    await page.locator('[data-testid=file-input]').setInputFiles(path);
+    const message = page.locator('[data-testid=batch-error]');
+    await expect.poll(() => message.textContent(), { timeout: 30_000 }).toContain('tenure');
+    await expect(message.textContent()).resolves.toContain('name, age');
+    await launched.close();
+  });
+
+  it('cancels a running job and keeps the rows scored so far', async () => {
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    await page.locator('[data-testid=file-input]').setInputFiles(largeFile);
+    await expect.poll(() => page.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+    await page.locator('[data-testid=cancel]').click();
+    const job = page.locator('[data-testid=job]').first();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
+    const rowsDone = Number(await job.locator('[data-testid=rows]').getAttribute('data-value'));
+    expect(rowsDone).toBeGreaterThan(0);
+    expect(rowsDone).toBeLessThan(140_860);
+    await launched.close();
+  });
+
+  it('resumes after a reload with an identical export', async () => {
+    // Reference: the same file scored without interruption, in a separate browser profile.
+    const reference = await launchBrowser();
+    const referencePage = await reference.context.newPage();
+    await openApp(referencePage, served.url, backend);
+    const referenceJob = await scoreFile(referencePage, largeFile);
+    const expected = await exportJob(referencePage, referenceJob);
+    await reference.close();
+
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    await page.locator('[data-testid=file-input]').setInputFiles(largeFile);
+    await expect.poll(() => page.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+    // Reloading ends the worker in the middle of the job.
+    await page.reload();
+    await openApp(page, served.url, backend);
+
+    const job = page.locator('[data-testid=job]').first();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+    const checkpoint = Number(await job.locator('[data-testid=rows]').getAttribute('data-value'));
+    expect(checkpoint).toBeGreaterThan(0);
+    const jobId = (await job.getAttribute('data-job-id'))!;
+    await job.locator('[data-testid=resume]').click();
+    const resumed = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+    await expect.poll(() => resumed.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
+
+    const actual = await exportJob(page, jobId);
+    expect(actual.length).toBe(expected.length);
+    expect(actual === expected).toBe(true);
+    await launched.close();
+  });
+});
