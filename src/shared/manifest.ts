@@ -114,6 +114,9 @@ function checkFeature(feature: unknown, index: number, url: string): FeatureSpec
   if (!spec.missing || (spec.missing.strategy !== 'error' && spec.missing.strategy !== 'constant')) {
     fail(url, `feature "${spec.name}" needs "missing.strategy" of "error" or "constant"`);
   }
+  if (spec.missing.strategy === 'constant' && (spec.missing.fill_value === undefined || spec.missing.fill_value === null)) {
+    fail(url, `feature "${spec.name}" has "missing.strategy" "constant" but no "fill_value"`);
+  }
 
   switch (spec.type) {
     case 'number':

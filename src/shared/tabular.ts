@@ -30,10 +30,12 @@ function numberWriter(feature: NumberFeature): SlotWriter {
   return (raw, column, out, offset) => {
     let text = raw.trim();
     if (text === '') text = missingValue(feature, column, raw);
-    if (!decimalPattern.test(text)) {
+    const value = decimalPattern.test(text) ? Number(text) : NaN;
+    // The pattern admits 1e999, which overflows to Infinity.
+    if (!Number.isFinite(value)) {
       throw new InvalidValueError(column, raw, `"${feature.name}" must be a number such as 42 or 18.5`);
     }
-    out[offset] = (Number(text) - mean) / scale;
+    out[offset] = (value - mean) / scale;
   };
 }
 

@@ -85,20 +85,23 @@ export async function compileModel(bytes: Uint8Array, backend: BackendName, mode
   };
 }
 
-/** Picks the backend for a preference: `auto` uses WebGPU only when the probe succeeded. */
-export async function resolveBackend(preference: BackendPreference): Promise<{ backend: BackendName; reason: string }> {
-  if (preference === 'wasm') return { backend: 'wasm', reason: 'WASM was chosen in the settings' };
+/**
+ * Lists the backends to try for a preference, fastest-first unknown: `auto` returns both when
+ * WebGPU is available, so the caller can time them on this model and keep the faster one.
+ */
+export async function candidateBackends(preference: BackendPreference): Promise<{ backends: BackendName[]; reason: string }> {
+  if (preference === 'wasm') return { backends: ['wasm'], reason: 'WASM was chosen in the settings' };
 
   const probe = await probeWebGpu();
   if (preference === 'webgpu') {
     if (!probe.available) {
       throw new TandemError('backend-unavailable', `WebGPU was requested, but ${probe.reason}. Choose the "wasm" or "auto" backend.`);
     }
-    return { backend: 'webgpu', reason: 'WebGPU was chosen in the settings' };
+    return { backends: ['webgpu'], reason: 'WebGPU was chosen in the settings' };
   }
   return probe.available
-    ? { backend: 'webgpu', reason: `auto: ${probe.reason}` }
-    : { backend: 'wasm', reason: `auto: ${probe.reason}, so WASM runs the model` };
+    ? { backends: ['webgpu', 'wasm'], reason: `auto: ${probe.reason}` }
+    : { backends: ['wasm'], reason: `auto: ${probe.reason}, so WASM runs the model` };
 }
 
 /** Makes a float32 tensor of shape [rows, width] over `data` without copying it. */

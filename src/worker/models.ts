@@ -7,7 +7,8 @@ import { createLogger } from '../shared/logger';
 import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
-import { compileModel, floatTensor, resolveBackend, type CompiledModel } from './engine';
+import { chooseBackend } from './backend-choice';
+import { candidateBackends, floatTensor, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
 
 const log = createLogger('models');
@@ -95,8 +96,9 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   const started = performance.now();
   const manifest = await fetchManifest(manifestUrl);
   const modelUrl = new URL(manifest.model.file, manifestUrl).href;
-  const [bytes, choice] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), resolveBackend(preference)]);
-  const compiled = await compileModel(bytes, choice.backend, manifest.name);
+  const [bytes, candidates] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), candidateBackends(preference)]);
+  const { compiled, reason } = await chooseBackend(bytes, manifest, candidates.backends, candidates.reason);
+  const choice = { backend: compiled.backend, reason };
   const preprocessing = JSON.stringify(manifest.tabular ?? manifest.image ?? null);
   const preprocessingKey = bytesToHex(await sha256(new TextEncoder().encode(preprocessing)));
 

@@ -37,12 +37,13 @@ const defaultChunkChars = 128 * 1024;
  * Picks the encoding from the first bytes: a UTF-16 byte-order mark, then UTF-8 if the sample
  * decodes cleanly, and windows-1252 (a superset of Latin-1) otherwise.
  */
-export function sniffEncoding(sample: Uint8Array): string {
+export function sniffEncoding(sample: Uint8Array, wholeFile = false): string {
   if (sample[0] === 0xff && sample[1] === 0xfe) return 'utf-16le';
   if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
   try {
-    // A multi-byte character cut at the end of the sample is not an error: `stream` keeps it pending.
-    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: true });
+    // A multi-byte character cut at the end of a partial sample is not an error, so `stream`
+    // keeps it pending; at the end of the whole file it is.
+    new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: !wholeFile });
     return 'utf-8';
   } catch {
     return 'windows-1252';
@@ -51,7 +52,7 @@ export function sniffEncoding(sample: Uint8Array): string {
 
 /** Detects the delimiter and line break from the start of the text, as PapaParse guesses them. */
 export function sniffDialect(text: string): { delimiter: string; linebreak: string } {
-  const preview = Papa.parse<string[]>(text, { preview: 20, delimitersToGuess: [',', ';', '\t', '|'] });
+  const preview = Papa.parse<string[]>(text, { preview: 20, skipEmptyLines: true, delimitersToGuess: [',', ';', '\t', '|'] });
   return { delimiter: preview.meta.delimiter || ',', linebreak: preview.meta.linebreak || '\n' };
 }
 
@@ -62,11 +63,15 @@ function isEmptyLine(row: string[]): boolean {
 /** Reads `file` as CSV, yielding chunks of rows until the end of the file. */
 export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncGenerator<CsvChunk> {
   const chunkChars = options.chunkChars ?? defaultChunkChars;
-  const sample = new Uint8Array(await file.slice(0, 64 * 1024).arrayBuffer());
-  const encoding = options.encoding ?? sniffEncoding(sample);
-  if (sample.length > 0 && encoding === 'utf-8' && sample.subarray(0, 4096).includes(0)) {
+  const sampleBytes = 64 * 1024;
+  const sample = new Uint8Array(await file.slice(0, sampleBytes).arrayBuffer());
+  const encoding = options.encoding ?? sniffEncoding(sample, file.size <= sampleBytes);
+  // UTF-16 text has NUL bytes in every ASCII character; in any other encoding they mean binary data.
+  if (!encoding.startsWith('utf-16') && sample.subarray(0, 4096).includes(0)) {
     throw new TandemError('file-read-failed', 'The file contains binary data (NUL bytes), so it is not a CSV text file. Choose a CSV file exported as text.');
   }
+  // The dialect is guessed from the whole sample, never from a piece shorter than one line.
+  const sampleText = new TextDecoder(encoding).decode(sample, { stream: true });
 
   const decoder = new TextDecoder(encoding);
   const reader = file.stream().getReader();
@@ -77,7 +82,7 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
   let baseIndex = 0;
 
   const parse = (text: string, final: boolean): CsvChunk => {
-    dialect ??= { ...sniffDialect(text), encoding, ...(options.delimiter ? { delimiter: options.delimiter } : {}) };
+    dialect ??= { ...sniffDialect(sampleText), encoding, ...(options.delimiter ? { delimiter: options.delimiter } : {}) };
     parser ??= new Papa.Parser({ delimiter: dialect.delimiter, newline: dialect.linebreak as '\n' | '\r' | '\r\n' });
     // With `final` false the parser stops before the last, possibly incomplete, row and reports
     // where it stopped; that rest is parsed again with the next text.

@@ -1,0 +1,286 @@
+import { describe, expect, it } from 'vitest';
+import { matchColumns, type ColumnMapping } from '../../src/shared/columns';
+import { InvalidValueError } from '../../src/shared/errors';
+import type { NumberFeature } from '../../src/shared/manifest';
+import { createFeatureEncoder, parseLabel } from '../../src/shared/tabular';
+import { churnCsvPath, loadChurnManifest, readCsvFile } from './support/churn';
+
+const manifest = loadChurnManifest();
+const tabular = manifest.tabular!;
+const encoder = createFeatureEncoder(tabular.features);
+
+const modeldataHeader = [
+  'churn', 'female', 'senior_citizen', 'partner', 'dependents', 'tenure', 'phone_service', 'multiple_lines',
+  'internet_service', 'online_security', 'online_backup', 'device_protection', 'tech_support', 'streaming_tv',
+  'streaming_movies', 'contract', 'paperless_billing', 'payment_method', 'monthly_charges', 'total_charges',
+];
+const ibmHeader = [
+  'customerID', 'gender', 'SeniorCitizen', 'Partner', 'Dependents', 'tenure', 'PhoneService', 'MultipleLines',
+  'InternetService', 'OnlineSecurity', 'OnlineBackup', 'DeviceProtection', 'TechSupport', 'StreamingTV',
+  'StreamingMovies', 'Contract', 'PaperlessBilling', 'PaymentMethod', 'MonthlyCharges', 'TotalCharges', 'Churn',
+];
+const modeldataMapping = matchColumns(modeldataHeader, tabular);
+const ibmMapping = matchColumns(ibmHeader, tabular);
+
+/** Data row 12 of churn.csv (line 14), the customer that `manifest.sample` describes. */
+const sampleRow = ['No', '0', '0', '1', '0', '58', '1', 'Yes', 'Fiber optic', 'No', 'No', 'Yes', 'No', 'Yes', 'Yes', 'One year', '0', 'Credit card (automatic)', '100.35', '5681.1'];
+/** The same customer in the IBM layout (line 14 of churn-ibm.csv). */
+const sampleIbmRow = ['C00013', 'Male', '0', 'Yes', 'No', '58', 'Yes', 'Yes', 'Fiber optic', 'No', 'No', 'Yes', 'No', 'Yes', 'Yes', 'One year', 'No', 'Credit card (automatic)', '100.35', '5681.1', 'No'];
+
+/** Returns the position of a feature's first slot in the encoded vector. */
+function slotOf(name: string): number {
+  let offset = 0;
+  for (const feature of tabular.features) {
+    if (feature.name === name) return offset;
+    offset += feature.type === 'category' ? feature.categories.length : 1;
+  }
+  throw new Error(`The churn manifest has no feature "${name}".`);
+}
+
+function numberFeature(name: string): NumberFeature {
+  const feature = tabular.features.find((candidate) => candidate.name === name);
+  if (feature?.type !== 'number') throw new Error(`"${name}" is not a number feature.`);
+  return feature;
+}
+
+/** Returns `row` with the cell under `column` replaced. */
+function withCell(header: readonly string[], row: readonly string[], column: string, value: string): string[] {
+  const copy = [...row];
+  copy[header.indexOf(column)] = value;
+  return copy;
+}
+
+function encodeRow(row: readonly string[], mapping: ColumnMapping = modeldataMapping): Float32Array {
+  const out = new Float32Array(encoder.width);
+  encoder.encodeValues(row, mapping, out, 0);
+  return out;
+}
+
+/** Encodes a row and returns what the encoder threw, failing the test when it does not throw. */
+function rejectionOf(row: readonly string[], mapping: ColumnMapping = modeldataMapping): InvalidValueError {
+  try {
+    encodeRow(row, mapping);
+  } catch (error) {
+    if (error instanceof InvalidValueError) return error;
+    throw error;
+  }
+  throw new Error('The encoder accepted an invalid row.');
+}
+
+describe('createFeatureEncoder', () => {
+  it('has churn width 40', () => {
+    expect(encoder.width).toBe(40);
+  });
+
+  // These checks are exact because the encoder computes in float64 and rounds the result to float32, as Math.fround does.
+  it('scales numbers with mean and scale', () => {
+    const encoded = encodeRow(sampleRow);
+
+    for (const [name, text] of [['tenure', '58'], ['monthly_charges', '100.35'], ['total_charges', '5681.1']] as const) {
+      const { mean, scale } = numberFeature(name).scaler!;
+      expect(encoded[slotOf(name)], name).toBe(Math.fround((Number(text) - mean) / scale));
+    }
+  });
+
+  it('accepts signed and exponent numbers', () => {
+    const { mean, scale } = numberFeature('tenure').scaler!;
+
+    for (const text of ['+12', '-3', '.5', '12.', '1.2e1', ' 12 ']) {
+      const encoded = encodeRow(withCell(modeldataHeader, sampleRow, 'tenure', text));
+      expect(encoded[slotOf('tenure')], text).toBe(Math.fround((Number(text) - mean) / scale));
+    }
+  });
+
+  it('reads booleans from 1 and 0', () => {
+    const yes = encodeRow(withCell(modeldataHeader, sampleRow, 'partner', '1'));
+    const no = encodeRow(withCell(modeldataHeader, sampleRow, 'partner', '0'));
+
+    expect(yes[slotOf('partner')]).toBe(1);
+    expect(no[slotOf('partner')]).toBe(0);
+  });
+
+  it('reads booleans from Yes and No', () => {
+    for (const [text, expected] of [['Yes', 1], ['No', 0], ['YES', 1], [' no ', 0], ['true', 1], ['False', 0]] as const) {
+      const encoded = encodeRow(withCell(modeldataHeader, sampleRow, 'partner', text));
+      expect(encoded[slotOf('partner')], text).toBe(expected);
+    }
+  });
+
+  it('reads booleans from Female and Male', () => {
+    for (const [text, expected] of [['Female', 1], ['Male', 0], ['female', 1], ['MALE', 0]] as const) {
+      const encoded = encodeRow(withCell(ibmHeader, sampleIbmRow, 'gender', text), ibmMapping);
+      expect(encoded[slotOf('female')], text).toBe(expected);
+    }
+  });
+
+  it('one-hot encodes categories ignoring case', () => {
+    const internet = slotOf('internet_service');
+
+    for (const text of ['Fiber optic', 'fiber optic', 'FIBER OPTIC', '  Fiber Optic ']) {
+      const encoded = encodeRow(withCell(modeldataHeader, sampleRow, 'internet_service', text));
+      expect(Array.from(encoded.subarray(internet, internet + 3)), text).toEqual([0, 1, 0]);
+    }
+  });
+
+  it('clears stale one-hot slots', () => {
+    const out = new Float32Array(encoder.width);
+    const internet = slotOf('internet_service');
+
+    encoder.encodeValues(withCell(modeldataHeader, sampleRow, 'internet_service', 'DSL'), modeldataMapping, out, 0);
+    encoder.encodeValues(withCell(modeldataHeader, sampleRow, 'internet_service', 'No'), modeldataMapping, out, 0);
+
+    expect(Array.from(out.subarray(internet, internet + 3))).toEqual([0, 0, 1]);
+  });
+
+  it('writes at given offset', () => {
+    const out = new Float32Array(encoder.width * 2).fill(-7);
+    encoder.encodeValues(sampleRow, modeldataMapping, out, encoder.width);
+
+    expect(Array.from(out.subarray(0, encoder.width))).toEqual(new Array(encoder.width).fill(-7));
+    expect(Array.from(out.subarray(encoder.width))).toEqual(Array.from(encodeRow(sampleRow)));
+  });
+
+  it('encodes both layouts identically', () => {
+    expect(Array.from(encodeRow(sampleIbmRow, ibmMapping))).toEqual(Array.from(encodeRow(sampleRow)));
+  });
+
+  it('fills empty total_charges with 0', () => {
+    const explicitZero = encodeRow(withCell(modeldataHeader, sampleRow, 'total_charges', '0'));
+    const empty = encodeRow(withCell(modeldataHeader, sampleRow, 'total_charges', ''));
+    const { mean, scale } = numberFeature('total_charges').scaler!;
+
+    expect(Array.from(empty)).toEqual(Array.from(explicitZero));
+    expect(empty[slotOf('total_charges')]).toBe(Math.fround((0 - mean) / scale));
+  });
+
+  it('fills single-space total_charges with 0', () => {
+    const explicitZero = encodeRow(withCell(ibmHeader, sampleIbmRow, 'TotalCharges', '0'), ibmMapping);
+    const space = encodeRow(withCell(ibmHeader, sampleIbmRow, 'TotalCharges', ' '), ibmMapping);
+
+    expect(Array.from(space)).toEqual(Array.from(explicitZero));
+  });
+
+  it('fills cell missing from short row', () => {
+    const explicitZero = encodeRow(withCell(modeldataHeader, sampleRow, 'total_charges', '0'));
+    const short = encodeRow(sampleRow.slice(0, -1));
+
+    expect(Array.from(short)).toEqual(Array.from(explicitZero));
+  });
+
+  it('rejects bad number naming column', () => {
+    const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'MonthlyCharges', '12,50'), ibmMapping);
+
+    expect(error.column).toBe('MonthlyCharges');
+    expect(error.value).toBe('12,50');
+    expect(error.message).toContain('"MonthlyCharges"');
+    expect(error.message).toContain('"12,50"');
+  });
+
+  it('rejects each malformed number', () => {
+    for (const text of ['abc', '1.2.3', '0x10', 'NaN', 'Infinity', '12abc', '1e', '$5']) {
+      const error = rejectionOf(withCell(modeldataHeader, sampleRow, 'tenure', text));
+      expect(error.value, text).toBe(text);
+    }
+  });
+
+  it('rejects overflowing number', () => {
+    const error = rejectionOf(withCell(modeldataHeader, sampleRow, 'tenure', '1e999'));
+
+    expect(error.column).toBe('tenure');
+    expect(error.value).toBe('1e999');
+  });
+
+  it('rejects unknown category naming column', () => {
+    const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'Contract', 'Three year'), ibmMapping);
+
+    expect(error.column).toBe('Contract');
+    expect(error.value).toBe('Three year');
+    expect(error.reason).toContain('Month-to-month, One year, Two year');
+  });
+
+  it('rejects unknown boolean naming column', () => {
+    const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'Partner', 'maybe'), ibmMapping);
+
+    expect(error.column).toBe('Partner');
+    expect(error.value).toBe('maybe');
+  });
+
+  it('rejects missing required value', () => {
+    const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'tenure', ' '), ibmMapping);
+
+    expect(error.column).toBe('tenure');
+    expect(error.value).toBe(' ');
+    expect(error.reason).toContain('required');
+  });
+
+  it('rejects missing required category', () => {
+    const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'PaymentMethod', ''), ibmMapping);
+
+    expect(error.column).toBe('PaymentMethod');
+    expect(error.value).toBe('');
+  });
+});
+
+describe('encodeRecord', () => {
+  it('matches encodeValues for sample', async () => {
+    const { rows } = await readCsvFile(churnCsvPath);
+    expect(rows[12]).toEqual(sampleRow);
+
+    const fromRecord = new Float32Array(encoder.width);
+    encoder.encodeRecord(manifest.sample!, fromRecord, 0);
+
+    expect(Array.from(fromRecord)).toEqual(Array.from(encodeRow(rows[12]!)));
+  });
+
+  it('fills absent total_charges with 0', () => {
+    const { total_charges: _total, ...record } = manifest.sample!;
+    const withoutTotal = new Float32Array(encoder.width);
+    const withZero = new Float32Array(encoder.width);
+
+    encoder.encodeRecord(record, withoutTotal, 0);
+    encoder.encodeRecord({ ...record, total_charges: 0 }, withZero, 0);
+
+    expect(Array.from(withoutTotal)).toEqual(Array.from(withZero));
+  });
+
+  it('rejects null required value', () => {
+    const out = new Float32Array(encoder.width);
+
+    expect(() => encoder.encodeRecord({ ...manifest.sample!, tenure: null }, out, 0)).toThrow(InvalidValueError);
+  });
+
+  it('names feature in record errors', () => {
+    const out = new Float32Array(encoder.width);
+
+    try {
+      encoder.encodeRecord({ ...manifest.sample!, contract: 'Weekly' }, out, 0);
+      expect.unreachable('encodeRecord accepted an unknown contract');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidValueError);
+      expect((error as InvalidValueError).column).toBe('contract');
+      expect((error as InvalidValueError).value).toBe('Weekly');
+    }
+  });
+});
+
+describe('parseLabel', () => {
+  const label = tabular.label!;
+
+  it('reads positive labels as 1', () => {
+    for (const text of ['Yes', 'yes', ' YES ', '1', 'true']) {
+      expect(parseLabel(text, label), text).toBe(1);
+    }
+  });
+
+  it('reads negative labels as 0', () => {
+    for (const text of ['No', 'no', '0', 'False']) {
+      expect(parseLabel(text, label), text).toBe(0);
+    }
+  });
+
+  it('returns null for empty or unknown', () => {
+    for (const text of [undefined, '', '  ', 'maybe']) {
+      expect(parseLabel(text, label), String(text)).toBeNull();
+    }
+  });
+});
