@@ -84,6 +84,25 @@ describe('churn batch faults', () => {
     await launched.close();
   });
 
+  it('answers the form while a batch runs', async () => {
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    await page.locator('[data-testid=file-input]').setInputFiles(largeFile);
+    await expect.poll(() => page.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+
+    // Each tenure gives a different probability; each must arrive while the job is still running.
+    const tenure = page.locator('[data-feature="tenure"]').first();
+    for (const months of ['1', '12', '30', '60']) {
+      const before = await page.locator('[data-testid=probability]').getAttribute('data-value');
+      await tenure.fill(months);
+      await expect.poll(() => page.locator('[data-testid=probability]').getAttribute('data-value'), { timeout: 10_000 }).not.toBe(before);
+      await expect(page.locator('[data-testid=progress]').count()).resolves.toBe(1);
+    }
+    await page.locator('[data-testid=cancel]').click();
+    await launched.close();
+  });
+
   it('resumes after a reload with an identical export', async () => {
     // Reference: the same file scored without interruption, in a separate browser profile.
     const reference = await launchBrowser();
