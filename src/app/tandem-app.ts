@@ -236,6 +236,8 @@ export class TandemApp extends LitElement {
     this.error = null;
     try {
       this.model = await TandemClient.shared().loadModel(settings.manifestUrl, settings.backend);
+      // A scripting hook for the benchmark and for power users in the console.
+      window.tandem = { client: TandemClient.shared(), model: this.model };
     } catch (error) {
       log.error(`Loading the model at ${settings.manifestUrl} failed`, error);
       this.error = `The model could not be loaded: ${describeError(error)}`;
@@ -249,5 +251,12 @@ export class TandemApp extends LitElement {
 declare global {
   interface HTMLElementTagNameMap {
     'tandem-app': TandemApp;
+  }
+}
+
+declare global {
+  interface Window {
+    /** The page's client and loaded model, for scripts (the benchmark, the console). */
+    tandem?: { client: TandemClient; model: ModelInfo };
   }
 }
