@@ -5,6 +5,7 @@ import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { base, tokens } from '../ui/theme';
+import '../ui/metrics-panel';
 import './batch-panel';
 import './realtime-panel';
 
@@ -124,6 +125,10 @@ export class TandemApp extends LitElement {
         align-items: start;
       }
 
+      .panels > .full {
+        grid-column: 1 / -1;
+      }
+
       .panels > * {
         min-width: 0;
         padding: clamp(0.875rem, 3vw, 1.25rem);
@@ -189,6 +194,7 @@ export class TandemApp extends LitElement {
           ? html`<main class="panels">
               <tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
               <tandem-batch-panel .model=${this.model}></tandem-batch-panel>
+              <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
             </main>`
           : nothing}
         <footer>Models run on this device, in your browser. Your data is not uploaded.</footer>

@@ -1,6 +1,6 @@
 /**
  * The main-thread bridge to the inference worker. One worker serves the whole page: every element
- * that asks for a model shares its sessions, so each model file is fetched and compiled once.
+ * that loads a model shares its sessions, so each model file is fetched and compiled once.
  */
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../shared/error-transfer';

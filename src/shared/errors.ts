@@ -1,6 +1,6 @@
 /**
- * Errors a user can cause or meet. Each has a stable `code` the UI can branch on; `message`
- * says what failed, on which value, and what to do next.
+ * Error codes of the failures a user can cause or meet. Each error's `message` names what failed,
+ * on which value, and what to do next.
  */
 export type TandemErrorCode =
   | 'invalid-manifest'
@@ -25,7 +25,7 @@ export class TandemError extends Error {
   }
 }
 
-/** Why one row of a batch has no result. The good rows of the batch keep theirs. */
+/** The reason one row of a batch has no result. The good rows of the batch keep theirs. */
 export interface RowError {
   /** 1-based data row number; the header is not counted. */
   row: number;

@@ -2,7 +2,7 @@
  * The `auto` backend choice: when WebGPU is available, the model is compiled on both backends,
  * each runs a short warm-up on a batch shaped like real work, and the faster one is kept.
  * A tiny tabular model is usually faster on WASM, because a GPU round trip costs more than the
- * arithmetic; a convolutional network on a real GPU is usually faster on WebGPU.
+ * arithmetic. A convolutional network on a real GPU is usually faster on WebGPU.
  */
 import { createLogger } from '../shared/logger';
 import type { ModelManifest } from '../shared/manifest';

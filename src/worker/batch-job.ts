@@ -122,8 +122,8 @@ export class JobManager {
   }
 
   /**
-   * Lists jobs newest first. A job stored as running whose lock nobody holds was stopped by a
-   * crash, a reload or a closed tab: it is marked `interrupted` so the UI offers to resume it.
+   * Lists jobs newest first. A job stored as running whose lock no tab holds was stopped by a
+   * crash, a reload or a closed tab, so it is marked `interrupted` and the UI offers to resume it.
    */
   async list(modelSha256?: string): Promise<JobRecord[]> {
     const jobs = await listJobs(this.db, modelSha256);

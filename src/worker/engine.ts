@@ -1,6 +1,6 @@
 /**
  * The only module that imports onnxruntime-web. It owns the runtime's settings, the backend
- * choice and the sessions; everything else asks it to run a model.
+ * probe and the sessions, and every other module runs models through it.
  *
  * Worker-only: it must not import from src/ui, src/app or src/client.
  */

@@ -22,7 +22,7 @@ export async function scoreEncoded(model: LoadedModel, data: Float32Array, rows:
   tensor.dispose();
   if (output.kind !== 'probability') return values.slice(0, rows);
 
-  // A [N, 1] probability output holds one value per row; a [N, 2] one holds both classes.
+  // A [N, 1] probability output has one value per row, and a [N, 2] one has both classes.
   const perRow = values.length / rows;
   if (perRow === 1) return values.slice(0, rows);
   const positive = Math.max(0, (output.labels ?? []).indexOf(output.positive_label ?? ''));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { churnManifest, golden, modeldataRows } from './churn-data';
@@ -68,6 +69,23 @@ for (const backend of ['wasm', 'webgpu'] as const) {
         expect(current).not.toBe(previous);
         previous = current;
       }
+      await page.close();
+    });
+
+    it('shows and exports serving metrics', async () => {
+      const page = await launched.context.newPage();
+      await page.goto(`${served.url}?backend=${backend}`);
+      await page.locator('[data-testid=probability][data-value]').waitFor({ timeout: 60_000 });
+      for (const months of ['3', '9', '27']) await page.locator('[data-feature="tenure"]').first().fill(months);
+      await expect.poll(() => page.locator('[data-testid=metrics-backend]').textContent(), { timeout: 10_000 }).toBe(backend);
+
+      const download = page.waitForEvent('download');
+      await page.locator('[data-testid=export-metrics]').click();
+      const metrics = JSON.parse(readFileSync(await (await download).path(), 'utf8'));
+      expect(metrics.backend).toBe(backend);
+      expect(metrics.realtime.requests).toBeGreaterThanOrEqual(2);
+      expect(metrics.realtime.computeMs.p95).toBeGreaterThan(0);
+      expect(metrics.batch.requests).toBe(0);
       await page.close();
     });
 

@@ -42,7 +42,7 @@ export function sniffEncoding(sample: Uint8Array, wholeFile = false): string {
   if (sample[0] === 0xfe && sample[1] === 0xff) return 'utf-16be';
   try {
     // A multi-byte character cut at the end of a partial sample is not an error, so `stream`
-    // keeps it pending; at the end of the whole file it is.
+    // keeps it pending. At the end of the whole file it is an error.
     new TextDecoder('utf-8', { fatal: true }).decode(sample, { stream: !wholeFile });
     return 'utf-8';
   } catch {
@@ -85,7 +85,7 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
     dialect ??= { ...sniffDialect(sampleText), encoding, ...(options.delimiter ? { delimiter: options.delimiter } : {}) };
     parser ??= new Papa.Parser({ delimiter: dialect.delimiter, newline: dialect.linebreak as '\n' | '\r' | '\r\n' });
     // With `final` false the parser stops before the last, possibly incomplete, row and reports
-    // where it stopped; that rest is parsed again with the next text.
+    // where it stopped. That rest is parsed again with the next text.
     const result = parser.parse(text, baseIndex, !final) as Papa.ParseResult<string[]>;
     const consumed = result.meta.cursor - baseIndex;
     pending = final ? '' : text.slice(consumed);
