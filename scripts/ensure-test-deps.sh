@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the end-to-end tests need when they are missing: Chromium (the
-# tests drive /usr/bin/chromium; browsers cannot be downloaded by npm here).
+# tests drive /usr/bin/chromium; browsers cannot be downloaded by npm here) and the Fashion-MNIST
+# test images that the product-photo tests score.
 set -euo pipefail
 
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

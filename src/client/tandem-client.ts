@@ -6,7 +6,17 @@ import * as Comlink from 'comlink';
 import { installErrorTransfer } from '../shared/error-transfer';
 import { abortError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
-import type { BackendPreference, JobProgress, JobSummary, MetricsSnapshot, ModelInfo, TabularPrediction } from '../shared/protocol';
+import type {
+  BackendPreference,
+  ImagePrediction,
+  ImageResultPage,
+  ImageResultQuery,
+  JobProgress,
+  JobSummary,
+  MetricsSnapshot,
+  ModelInfo,
+  TabularPrediction,
+} from '../shared/protocol';
 import type { TandemWorkerApi } from '../worker/api-types';
 
 const log = createLogger('client');
@@ -59,6 +69,21 @@ export class TandemClient {
     const started = performance.now();
     const prediction = await this.api.predict(modelId, record, { channel });
     return { ...prediction, roundTripMs: performance.now() - started };
+  }
+
+  /** Classifies one image; the result carries the main-thread round trip as `roundTripMs`. */
+  async predictImage(modelId: string, image: Blob, channel?: string): Promise<ImagePrediction & { roundTripMs: number }> {
+    const started = performance.now();
+    const prediction = await this.api.predictImage(modelId, image, { channel });
+    return { ...prediction, roundTripMs: performance.now() - started };
+  }
+
+  createImageJob(modelId: string, files: File[]): Promise<JobSummary> {
+    return this.api.createImageJob(modelId, files);
+  }
+
+  queryImageResults(jobId: string, query: ImageResultQuery): Promise<ImageResultPage> {
+    return this.api.queryImageResults(jobId, query);
   }
 
   createJob(modelId: string, file: File): Promise<JobSummary> {

@@ -40,6 +40,8 @@ export type JobStatus = 'queued' | 'running' | 'paused' | 'interrupted' | 'compl
 /** A batch job as the UI sees it: the stored record without the input file. */
 export interface JobSummary {
   id: string;
+  /** `tabular` for a CSV file, `image` for images and zip files. Jobs stored before images existed have none. */
+  kind?: 'tabular' | 'image';
   modelId: string;
   modelName: string;
   fileName: string;
@@ -93,4 +95,52 @@ export interface MetricsSnapshot {
   backend: BackendName | null;
   realtime: LaneMetrics;
   batch: LaneMetrics;
+}
+
+export interface ClassProbability {
+  label: string;
+  probability: number;
+}
+
+export interface ImagePrediction {
+  /** The most probable classes, most probable first. */
+  top: ClassProbability[];
+  /** The model's raw outputs, one per label in manifest order. */
+  logits: number[];
+  /** The grayscale image the model saw, `previewWidth` x `previewHeight`, 0-255. */
+  preview: Uint8ClampedArray;
+  previewWidth: number;
+  previewHeight: number;
+  backend: BackendName;
+  queueMs: number;
+  computeMs: number;
+}
+
+/** One row of an image job's results, as the results grid shows it. */
+export interface ImageResultRow {
+  /** 1-based position in the input. */
+  row: number;
+  name: string;
+  prediction: string | null;
+  probability: number | null;
+  top: ClassProbability[];
+  error: string | null;
+  preview: Uint8Array | null;
+}
+
+export interface ImageResultQuery {
+  offset: number;
+  limit: number;
+  /** Only rows predicted as this label. */
+  label?: string;
+  /** Only rows whose top probability is below this value. */
+  maxProbability?: number;
+  /** Only rows with an error. */
+  errorsOnly?: boolean;
+}
+
+export interface ImageResultPage {
+  /** Rows matching the query in the whole job. */
+  total: number;
+  rows: ImageResultRow[];
 }

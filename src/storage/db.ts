@@ -22,7 +22,7 @@ export interface JobRecord extends JobSummary {
 }
 
 /** Results for a run of consecutive rows, committed with the job's checkpoint in one transaction. */
-export interface ChunkRecord {
+export interface ChunkRecord extends Partial<ImageChunkFields> {
   jobId: string;
   index: number;
   /** 1-based data row number of the chunk's first row. */
@@ -35,11 +35,40 @@ export interface ChunkRecord {
   errors: RowError[];
 }
 
+/** The extra per-row results of an image job's chunk. */
+export interface ImageChunkFields {
+  /** One per row: the file name, with its folder inside a zip. */
+  names: string[];
+  /** Three per row: the class indices of the top three classes, most probable first (-1 for an error row). */
+  topIndices: Int16Array;
+  /** Three per row: their probabilities. */
+  topProbabilities: Float32Array;
+  /** One small grayscale image per row (the model's input size): what the model saw. */
+  previews: Uint8Array;
+}
+
+/** A cached image result, keyed by model, preprocessing and the image file's SHA-256. */
+export interface ImageResultRecord {
+  key: [string, string, string];
+  topIndices: number[];
+  topProbabilities: number[];
+  preview: Uint8Array;
+}
+
+export interface StoredFiles {
+  jobId: string;
+  /** The input of a CSV job. */
+  file?: Blob;
+  /** The inputs of an image job: images and zip files, in input order. */
+  files?: File[];
+}
+
 export interface TandemDB extends DBSchema {
   jobs: { key: string; value: JobRecord; indexes: { byModel: string } };
   /** Input files, kept so that a job can resume and export after a reload. */
-  files: { key: string; value: { jobId: string; file: Blob } };
+  files: { key: string; value: StoredFiles };
   chunks: { key: [string, number]; value: ChunkRecord };
+  imageResults: { key: [string, string, string]; value: ImageResultRecord };
 }
 
 export const databaseName = 'tandem';
@@ -47,13 +76,16 @@ export const databaseName = 'tandem';
 export type Database = IDBPDatabase<TandemDB>;
 
 export function openDatabase(name = databaseName): Promise<Database> {
-  return openDB<TandemDB>(name, 1, {
+  return openDB<TandemDB>(name, 2, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
         jobs.createIndex('byModel', 'modelId');
         db.createObjectStore('files', { keyPath: 'jobId' });
         db.createObjectStore('chunks', { keyPath: ['jobId', 'index'] });
+      }
+      if (oldVersion < 2) {
+        db.createObjectStore('imageResults', { keyPath: 'key' });
       }
     },
   });

@@ -1,16 +1,17 @@
 /** Reads and writes of batch jobs, their input files and their result chunks. */
 import type { JobSummary } from '../shared/protocol';
-import type { ChunkRecord, Database, JobRecord } from './db';
+import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from './db';
 
 export function toSummary(job: JobRecord): JobSummary {
   const { fileHash: _hash, fileLastModified: _modified, preprocessingKey: _key, header: _header, chunkCount: _chunks, bytesDone: _bytes, ...summary } = job;
   return summary;
 }
 
-/** Stores a new job and its input file in one transaction. */
-export async function insertJob(db: Database, job: JobRecord, file: Blob | null): Promise<void> {
+/** Stores a new job and its input file (or files, for an image job) in one transaction. */
+export async function insertJob(db: Database, job: JobRecord, input: Blob | File[] | null): Promise<void> {
   const tx = db.transaction(['jobs', 'files'], 'readwrite');
-  await Promise.all([tx.objectStore('jobs').put(job), file ? tx.objectStore('files').put({ jobId: job.id, file }) : undefined, tx.done]);
+  const stored = input === null ? undefined : Array.isArray(input) ? { jobId: job.id, files: input } : { jobId: job.id, file: input };
+  await Promise.all([tx.objectStore('jobs').put(job), stored ? tx.objectStore('files').put(stored) : undefined, tx.done]);
 }
 
 export async function updateJob(db: Database, job: JobRecord): Promise<void> {
@@ -25,6 +26,10 @@ export async function getJobFile(db: Database, jobId: string): Promise<Blob | un
   return (await db.get('files', jobId))?.file;
 }
 
+export async function getJobFiles(db: Database, jobId: string): Promise<File[] | undefined> {
+  return (await db.get('files', jobId))?.files;
+}
+
 /** Returns the jobs of one model, or of every model, newest first. */
 export async function listJobs(db: Database, modelId?: string): Promise<JobRecord[]> {
   const jobs = modelId ? await db.getAllFromIndex('jobs', 'byModel', modelId) : await db.getAll('jobs');
@@ -35,9 +40,14 @@ export async function listJobs(db: Database, modelId?: string): Promise<JobRecor
  * Commits one chunk of results and the job's new checkpoint in the same transaction, so that after
  * a crash the stored results and the checkpoint always agree: no row is lost or scored twice.
  */
-export async function commitChunk(db: Database, job: JobRecord, chunk: ChunkRecord): Promise<void> {
-  const tx = db.transaction(['jobs', 'chunks'], 'readwrite');
-  await Promise.all([tx.objectStore('chunks').put(chunk), tx.objectStore('jobs').put(job), tx.done]);
+export async function commitChunk(db: Database, job: JobRecord, chunk: ChunkRecord, imageResults: readonly ImageResultRecord[] = []): Promise<void> {
+  const tx = db.transaction(['jobs', 'chunks', 'imageResults'], 'readwrite');
+  const cache = tx.objectStore('imageResults');
+  await Promise.all([tx.objectStore('chunks').put(chunk), tx.objectStore('jobs').put(job), ...imageResults.map((result) => cache.put(result)), tx.done]);
+}
+
+export function getImageResult(db: Database, key: [string, string, string]): Promise<ImageResultRecord | undefined> {
+  return db.get('imageResults', key);
 }
 
 /** Yields a job's chunks in row order, one at a time, so a large job is never held whole. */

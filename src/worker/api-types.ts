@@ -4,6 +4,9 @@
  */
 import type {
   BackendPreference,
+  ImagePrediction,
+  ImageResultPage,
+  ImageResultQuery,
   JobProgress,
   JobSummary,
   MetricsSnapshot,
@@ -28,6 +31,15 @@ export interface TandemWorkerApi {
   /** Scores one record keyed by feature name on the real-time lane. */
   predict(modelId: string, record: Record<string, unknown>, options?: PredictOptions): Promise<TabularPrediction>;
 
+  /** Classifies one image (PNG, JPEG, WebP, GIF or BMP) on the real-time lane. */
+  predictImage(modelId: string, image: Blob, options?: PredictOptions): Promise<ImagePrediction>;
+
+  /** Stores images and zip files of images as a new batch job and returns it. */
+  createImageJob(modelId: string, files: File[]): Promise<JobSummary>;
+
+  /** Returns one page of an image job's results, optionally filtered. */
+  queryImageResults(jobId: string, query: ImageResultQuery): Promise<ImageResultPage>;
+
   /** Stores a file as a new batch job and returns it; a cache hit returns a completed job. */
   createJob(modelId: string, file: File): Promise<JobSummary>;
 
@@ -43,7 +55,11 @@ export interface TandemWorkerApi {
   listJobs(modelId?: string): Promise<JobSummary[]>;
   deleteJob(jobId: string): Promise<void>;
 
-  /** Returns the job's input rows in order with `prediction`, `probability` and `error` appended, as CSV. */
+  /**
+   * Returns a job's results as CSV in input order: for a CSV job, the input rows with
+   * `prediction`, `probability` and `error` appended; for an image job, `file`, `prediction`,
+   * `probability`, `top3` and `error`.
+   */
   exportResults(jobId: string): Promise<Blob>;
 
   metrics(): Promise<MetricsSnapshot>;

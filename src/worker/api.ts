@@ -9,7 +9,9 @@ import { openDatabase, type Database } from '../storage/db';
 import { deleteJob, getJobFile, toSummary } from '../storage/jobs';
 import type { TandemWorkerApi } from './api-types';
 import { JobManager } from './batch-job';
-import { exportJob } from './export';
+import { exportImageJob, exportJob, queryImageResults } from './export';
+import { prepareImage } from './image-input';
+import { imageSpecOf, scoreImages, topClasses } from './image-run';
 import { getModel, loadModel } from './models';
 import { Scheduler } from './scheduler';
 import { labelFor, scoreEncoded } from './tabular-run';
@@ -60,6 +62,41 @@ export const api: TandemWorkerApi = {
     );
   },
 
+  async predictImage(modelId, image, options = {}) {
+    const model = getModel(modelId);
+    const spec = imageSpecOf(model);
+    const enqueued = performance.now();
+    // Decoding runs before the request is queued: it is asynchronous and does not hold up other work.
+    const prepared = await prepareImage(image instanceof File ? image.name : 'image', image, spec);
+    return scheduler.schedule(
+      'realtime',
+      async () => {
+        const started = performance.now();
+        const scores = await scoreImages(model, prepared.tensor, 1);
+        return {
+          top: topClasses(scores.probabilities, 0, model.manifest.output.labels ?? [], 3).map(({ label, probability }) => ({ label, probability })),
+          logits: Array.from(scores.logits),
+          preview: prepared.preview,
+          previewWidth: spec.size.width,
+          previewHeight: spec.size.height,
+          backend: model.info.backend,
+          queueMs: started - enqueued,
+          computeMs: performance.now() - started,
+        };
+      },
+      { channel: options.channel },
+    );
+  },
+
+  async createImageJob(modelId, files) {
+    return toSummary(await (await jobs()).createImages(getModel(modelId), files));
+  },
+
+  async queryImageResults(jobId, query) {
+    const job = await (await jobs()).get(jobId);
+    return queryImageResults(await db(), job, getModel(job.modelId), query);
+  },
+
   async createJob(modelId, file) {
     return toSummary(await (await jobs()).create(getModel(modelId), file));
   },
@@ -90,6 +127,7 @@ export const api: TandemWorkerApi = {
   async exportResults(jobId) {
     const manager = await jobs();
     const job = await manager.get(jobId);
+    if (job.kind === 'image') return exportImageJob(await db(), job, getModel(job.modelId));
     const file = await getJobFile(await db(), jobId);
     if (!file) throw new TandemError('job-not-found', `The input file of job ${jobId} is no longer stored, so its rows cannot be exported. Score the file again.`);
     return exportJob(await db(), job, file, getModel(job.modelId));

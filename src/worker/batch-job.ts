@@ -13,8 +13,10 @@ import { createLogger } from '../shared/logger';
 import type { JobProgress, JobStatus } from '../shared/protocol';
 import { parseLabel } from '../shared/tabular';
 import type { ChunkRecord, Database, JobRecord } from '../storage/db';
-import { commitChunk, getJob, getJobFile, insertJob, listJobs, readChunks, updateJob } from '../storage/jobs';
+import { commitChunk, getJob, getJobFile, getJobFiles, insertJob, listJobs, readChunks, updateJob } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
+import { readImageChunks, scoreImageEntries } from './image-job';
+import { imageSpecOf } from './image-run';
 import { getModel, type LoadedModel } from './models';
 import { readCsv } from './readers/csv';
 import type { Scheduler } from './scheduler';
@@ -72,6 +74,7 @@ export class JobManager {
     const now = Date.now();
     const job: JobRecord = {
       id: newJobId(),
+      kind: 'tabular',
       modelId: model.info.sha256,
       modelName: model.manifest.name,
       fileName: file.name,
@@ -102,6 +105,46 @@ export class JobManager {
 
     await insertJob(this.db, job, file);
     log.info(`created job ${job.id} for ${file.name} (${file.size} bytes)`);
+    return job;
+  }
+
+  /**
+   * Stores images and zip files as a new image job. Identical images are served from the image
+   * cache while the job runs, so no job-level cache lookup is needed here.
+   */
+  async createImages(model: LoadedModel, files: File[]): Promise<JobRecord> {
+    imageSpecOf(model);
+    if (files.length === 0) throw new TandemError('empty-file', 'No files were chosen. Choose images, a folder of images or a zip file.');
+    const now = Date.now();
+    const job: JobRecord = {
+      id: newJobId(),
+      kind: 'image',
+      modelId: model.info.sha256,
+      modelName: model.manifest.name,
+      fileName: files.length === 1 ? files[0]!.name : `${files.length} files`,
+      fileSize: files.reduce((sum, file) => sum + file.size, 0),
+      fileLastModified: Math.max(...files.map((file) => file.lastModified)),
+      fileHash: null,
+      preprocessingKey: model.preprocessingKey,
+      header: ['file'],
+      status: 'queued',
+      rowsDone: 0,
+      errorCount: 0,
+      rowsTotal: null,
+      createdAt: now,
+      updatedAt: now,
+      runMs: 0,
+      cachedFrom: null,
+      idColumn: 'file',
+      labelColumn: null,
+      evaluation: null,
+      sampleErrors: [],
+      message: null,
+      chunkCount: 0,
+      bytesDone: 0,
+    };
+    await insertJob(this.db, job, files);
+    log.info(`created image job ${job.id} for ${job.fileName} (${job.fileSize} bytes)`);
     return job;
   }
 
@@ -193,19 +236,19 @@ export class JobManager {
     if (job.status === 'completed' || job.status === 'cancelled' || job.status === 'failed') return job;
     this.stopRequests.delete(jobId);
 
-    const file = await getJobFile(this.db, jobId);
-    if (!file) return this.fail(job, 'The input file of this job is no longer stored. Score the file again.');
     const model = getModel(job.modelId);
-    const { tabular } = tabularOf(model);
-    const mapping = matchColumns(job.header, tabular);
+    const input = job.kind === 'image' ? await getJobFiles(this.db, jobId) : await getJobFile(this.db, jobId);
+    if (!input) return this.fail(job, 'The input files of this job are no longer stored. Score the files again.');
 
     job.status = 'running';
     await updateJob(this.db, job);
     log.info(`job ${job.id} ${job.rowsDone > 0 ? `resumes after row ${job.rowsDone}` : 'starts'}`);
 
-    const reporter = new ProgressReporter(job, file.size, onProgress);
+    const reporter = new ProgressReporter(job, job.fileSize, onProgress);
     try {
-      const stopped = await this.scoreFile(job, file, model, mapping, reporter);
+      const stopped = Array.isArray(input)
+        ? await this.scoreImages(job, input, model, reporter)
+        : await this.scoreFile(job, input, model, matchColumns(job.header, tabularOf(model).tabular), reporter);
       if (stopped) return this.stop(job, stopped, reporter);
     } catch (error) {
       log.error(`job ${job.id} failed`, error);
@@ -213,7 +256,13 @@ export class JobManager {
       return this.fail(job, message, reporter);
     }
 
-    if (job.rowsDone === 0) return this.fail(job, `The file "${job.fileName}" has a header but no data rows. Add rows below the header and score it again.`, reporter);
+    if (job.rowsDone === 0) {
+      const message =
+        job.kind === 'image'
+          ? `"${job.fileName}" contains no files. Choose images, a folder of images or a zip file of images.`
+          : `The file "${job.fileName}" has a header but no data rows. Add rows below the header and score it again.`;
+      return this.fail(job, message, reporter);
+    }
     job.rowsTotal = job.rowsDone;
     job.evaluation = await this.evaluate(job, model);
     job.status = 'completed';
@@ -222,6 +271,30 @@ export class JobManager {
     reporter.report(true);
     log.info(`job ${job.id} completed: ${job.rowsDone} rows, ${job.errorCount} row errors`);
     return job;
+  }
+
+  /** Scores the images after the checkpoint; returns a stop request if one came. */
+  private async scoreImages(job: JobRecord, files: File[], model: LoadedModel, reporter: ProgressReporter): Promise<StopRequest | null> {
+    const budget = new ChunkBudget();
+    let runStarted = performance.now();
+    for await (const { entries, firstRow } of readImageChunks(files, job.rowsDone)) {
+      const stop = this.stopRequests.get(job.id);
+      if (stop) return stop;
+
+      const { chunk, cacheEntries } = await scoreImageEntries(this.db, this.scheduler, job, model, entries, firstRow, budget);
+      const now = performance.now();
+      job.rowsDone = firstRow + entries.length - 1;
+      job.errorCount += chunk.errors.length;
+      job.chunkCount += 1;
+      job.bytesDone += entries.reduce((sum, entry) => sum + (entry.data?.size ?? 0), 0);
+      job.runMs += now - runStarted;
+      job.updatedAt = Date.now();
+      runStarted = now;
+      if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
+      await commitChunk(this.db, job, chunk, cacheEntries);
+      reporter.report(false);
+    }
+    return null;
   }
 
   /** Streams the rows after the checkpoint through the model; returns a stop request if one came. */

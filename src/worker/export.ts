@@ -5,6 +5,7 @@
  */
 import Papa from 'papaparse';
 import { formatRowError, type RowError } from '../shared/errors';
+import type { ClassProbability, ImageResultPage, ImageResultQuery, ImageResultRow } from '../shared/protocol';
 import type { ChunkRecord, Database, JobRecord } from '../storage/db';
 import { readChunks } from '../storage/jobs';
 import type { LoadedModel } from './models';
@@ -60,4 +61,69 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
   }
 
   return new Blob(parts, { type: 'text/csv' });
+}
+
+export const imageResultColumns = ['file', 'prediction', 'probability', 'top3', 'error'] as const;
+
+/** Formats the top classes as `label:probability` pairs joined by `|`, most probable first. */
+export function formatTop(top: readonly ClassProbability[]): string {
+  return top.map((item) => `${item.label}:${formatProbability(item.probability)}`).join('|');
+}
+
+/** Returns row `i` of an image chunk as the grid and the export show it. */
+export function imageRowOf(chunk: ChunkRecord, i: number, labels: readonly string[], errorsByRow: Map<number, RowError>): ImageResultRow {
+  const row = chunk.firstRow + i;
+  const error = errorsByRow.get(row);
+  const pixels = chunk.previews && chunk.rowCount > 0 ? chunk.previews.length / chunk.rowCount : 0;
+  const top: ClassProbability[] = [];
+  for (let k = 0; k < 3 && !error; k++) {
+    const index = chunk.topIndices?.[i * 3 + k] ?? -1;
+    if (index >= 0) top.push({ label: labels[index] ?? String(index), probability: chunk.topProbabilities![i * 3 + k]! });
+  }
+  return {
+    row,
+    name: chunk.names?.[i] ?? '',
+    prediction: top[0]?.label ?? null,
+    probability: top[0]?.probability ?? null,
+    top,
+    error: error ? error.reason : null,
+    preview: error || pixels === 0 ? null : chunk.previews!.slice(i * pixels, (i + 1) * pixels),
+  };
+}
+
+/** Writes an image job's results as CSV with `file`, `prediction`, `probability`, `top3` and `error`, in input order. */
+export async function exportImageJob(db: Database, job: JobRecord, model: LoadedModel): Promise<Blob> {
+  const labels = model.manifest.output.labels ?? [];
+  const parts: BlobPart[] = [Papa.unparse([[...imageResultColumns]], { newline: '\n' }) + '\n'];
+  for await (const chunk of readChunks(db, job.id, job.chunkCount)) {
+    const errorsByRow = new Map(chunk.errors.map((error) => [error.row, error]));
+    const lines: string[][] = [];
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const row = imageRowOf(chunk, i, labels, errorsByRow);
+      lines.push([row.name, row.prediction ?? '', row.probability === null ? '' : formatProbability(row.probability), formatTop(row.top), row.error ?? '']);
+    }
+    parts.push(new Blob([Papa.unparse(lines, { newline: '\n' }) + '\n']));
+  }
+  return new Blob(parts, { type: 'text/csv' });
+}
+
+/** Returns one page of an image job's results, filtered by predicted label, confidence or errors. */
+export async function queryImageResults(db: Database, job: JobRecord, model: LoadedModel, query: ImageResultQuery): Promise<ImageResultPage> {
+  const labels = model.manifest.output.labels ?? [];
+  const rows: ImageResultRow[] = [];
+  let total = 0;
+  for await (const chunk of readChunks(db, job.id, job.chunkCount)) {
+    const errorsByRow = new Map(chunk.errors.map((error) => [error.row, error]));
+    for (let i = 0; i < chunk.rowCount; i++) {
+      const hasError = errorsByRow.has(chunk.firstRow + i);
+      const label = hasError ? null : labels[chunk.topIndices?.[i * 3] ?? -1];
+      const probability = chunk.probabilities[i]!;
+      if (query.errorsOnly && !hasError) continue;
+      if (query.label !== undefined && label !== query.label) continue;
+      if (query.maxProbability !== undefined && (hasError || !(probability < query.maxProbability))) continue;
+      if (total >= query.offset && rows.length < query.limit) rows.push(imageRowOf(chunk, i, labels, errorsByRow));
+      total += 1;
+    }
+  }
+  return { total, rows };
 }

@@ -7,8 +7,8 @@ import { createLogger } from '../shared/logger';
 import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
-import { chooseBackend } from './backend-choice';
-import { candidateBackends, floatTensor, type CompiledModel } from './engine';
+import { chooseBackend, zeroFeeds } from './backend-choice';
+import { candidateBackends, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
 
 const log = createLogger('models');
@@ -82,13 +82,13 @@ async function fetchModelBytes(url: string, expectedSha256: string): Promise<Uin
 }
 
 /**
- * Runs a tabular model once on an all-zero row, so the first real-time request does not pay for
- * the runtime's first-run set-up (tens of milliseconds on WASM, more on WebGPU).
+ * Runs a model once on an all-zero input, so the first real-time request does not pay for the
+ * runtime's first-run set-up (tens of milliseconds on WASM, more on WebGPU).
  */
 async function warmUp(model: LoadedModel): Promise<void> {
-  const tabular = model.manifest.tabular;
-  if (!tabular || !model.encoder) return;
-  const outputs = await model.compiled.run({ [tabular.input]: floatTensor(new Float32Array(model.encoder.width), 1, model.encoder.width) });
+  const feeds = zeroFeeds(model.manifest, 1);
+  if (!feeds) return;
+  const outputs = await model.compiled.run(feeds);
   for (const tensor of Object.values(outputs)) tensor.dispose();
 }
 

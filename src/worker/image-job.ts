@@ -1,0 +1,155 @@
+/**
+ * The image side of batch jobs: images and zip files read in input order, each decoded and
+ * preprocessed in the worker, scored in batches on the scheduler's batch lane, and committed with
+ * the job's checkpoint. Results are cached by model, preprocessing and image SHA-256, so the same
+ * photo added again costs no inference.
+ *
+ * Worker-only: it must not import from src/ui, src/app or src/client.
+ */
+import { InvalidValueError, describeError, type RowError } from '../shared/errors';
+import { bytesToHex, sha256 } from '../shared/hash';
+import { createLogger } from '../shared/logger';
+import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../storage/db';
+import { getImageResult } from '../storage/jobs';
+import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
+import { prepareImage } from './image-input';
+import { imageSpecOf, scoreImages, topClasses } from './image-run';
+import type { LoadedModel } from './models';
+import { readImageSources, type ImageEntry } from './readers/images';
+import type { Scheduler } from './scheduler';
+
+const log = createLogger('image-job');
+
+/** Images per committed chunk: a checkpoint every few hundred milliseconds of work. */
+const imagesPerChunk = 256;
+
+interface PendingImage {
+  position: number;
+  tensor: Float32Array;
+  cacheKey: [string, string, string];
+  preview: Uint8ClampedArray;
+}
+
+/** One committed chunk and the cache entries it added. */
+export interface ImageChunk {
+  chunk: ChunkRecord;
+  cacheEntries: ImageResultRecord[];
+}
+
+/**
+ * Scores one chunk of image entries. Each entry gets a top-3 result or a row error; an image
+ * already in the cache is not run through the model again.
+ */
+export async function scoreImageEntries(
+  db: Database,
+  scheduler: Scheduler,
+  job: JobRecord,
+  model: LoadedModel,
+  entries: readonly ImageEntry[],
+  firstRow: number,
+  budget: ChunkBudget,
+): Promise<ImageChunk> {
+  const spec = imageSpecOf(model);
+  const labels = model.manifest.output.labels ?? [];
+  const pixels = spec.size.width * spec.size.height;
+  const count = entries.length;
+  const topIndices = new Int16Array(count * 3).fill(-1);
+  const topProbabilities = new Float32Array(count * 3).fill(NaN);
+  const previews = new Uint8Array(count * pixels);
+  const errors: RowError[] = [];
+  const pending: PendingImage[] = [];
+  const cacheEntries: ImageResultRecord[] = [];
+
+  for (let i = 0; i < count; i++) {
+    const entry = entries[i]!;
+    try {
+      if (!entry.data) throw new InvalidValueError('file', entry.name, entry.error ?? 'the file could not be read');
+      const bytes = new Uint8Array(await entry.data.arrayBuffer());
+      const cacheKey: [string, string, string] = [model.info.sha256, model.preprocessingKey, bytesToHex(await sha256(bytes))];
+      const cached = await getImageResult(db, cacheKey);
+      if (cached) {
+        topIndices.set(cached.topIndices, i * 3);
+        topProbabilities.set(cached.topProbabilities, i * 3);
+        previews.set(cached.preview, i * pixels);
+        continue;
+      }
+      const prepared = await prepareImage(entry.name, new Blob([bytes], { type: entry.data.type }), spec);
+      pending.push({ position: i, tensor: prepared.tensor, cacheKey, preview: prepared.preview });
+    } catch (error) {
+      const reason = error instanceof InvalidValueError ? error.reason : `it could not be processed: ${describeError(error)}`;
+      errors.push({ row: firstRow + i, column: 'file', value: entry.name, reason });
+    }
+  }
+
+  for (let start = 0; start < pending.length; ) {
+    const size = Math.min(budget.nextRows(), pending.length - start);
+    const batch = pending.slice(start, start + size);
+    const data = new Float32Array(size * pixels);
+    batch.forEach((image, j) => data.set(image.tensor, j * pixels));
+
+    const scores = await scheduler.schedule(
+      'batch',
+      async () => {
+        const began = performance.now();
+        const result = await scoreImages(model, data, size);
+        budget.record(size, performance.now() - began);
+        return result;
+      },
+      { rows: size },
+    );
+
+    batch.forEach((image, j) => {
+      const top = topClasses(scores.probabilities, j, labels, 3);
+      const record: ImageResultRecord = {
+        key: image.cacheKey,
+        topIndices: top.map((item) => item.index),
+        topProbabilities: top.map((item) => item.probability),
+        preview: new Uint8Array(image.preview),
+      };
+      topIndices.set(record.topIndices, image.position * 3);
+      topProbabilities.set(record.topProbabilities, image.position * 3);
+      previews.set(record.preview, image.position * pixels);
+      cacheEntries.push(record);
+    });
+    start += size;
+    await yieldToEventLoop();
+  }
+
+  const probabilities = new Float32Array(count);
+  for (let i = 0; i < count; i++) probabilities[i] = topProbabilities[i * 3]!;
+  return {
+    chunk: {
+      jobId: job.id,
+      index: job.chunkCount,
+      firstRow,
+      rowCount: count,
+      probabilities,
+      labels: new Int8Array(count).fill(-1),
+      errors,
+      names: entries.map((entry) => entry.name),
+      topIndices,
+      topProbabilities,
+      previews,
+    },
+    cacheEntries,
+  };
+}
+
+/** Reads a job's images after its checkpoint, in chunks of {@link imagesPerChunk}. */
+export async function* readImageChunks(files: readonly File[], rowsDone: number): AsyncGenerator<{ entries: ImageEntry[]; firstRow: number }> {
+  let position = 0;
+  let entries: ImageEntry[] = [];
+  let firstRow = rowsDone + 1;
+  for await (const entry of readImageSources(files)) {
+    position += 1;
+    if (position <= rowsDone) continue;
+    entries.push(entry);
+    if (entries.length === imagesPerChunk) {
+      yield { entries, firstRow };
+      firstRow += entries.length;
+      entries = [];
+    }
+  }
+  if (entries.length > 0) yield { entries, firstRow };
+  log.debug(`read ${position} image entries`);
+}

@@ -1,0 +1,82 @@
+/**
+ * Lists the images of a batch in input order: the chosen files as given, and the entries of a
+ * `.zip` file read as a stream with fflate, so a large archive is never held whole in memory.
+ */
+import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+
+export interface ImageEntry {
+  /** The file name, with its folder inside a zip (for example `shoes/0001.jpg`). */
+  name: string;
+  /** The entry's bytes, or null when the zip entry could not be extracted. */
+  data: Blob | null;
+  /** Why `data` is null. */
+  error?: string;
+}
+
+/** Reports whether a file is a zip archive, by its name or its type. */
+export function isZip(file: File): boolean {
+  return /\.zip$/i.test(file.name) || file.type === 'application/zip' || file.type === 'application/x-zip-compressed';
+}
+
+/** Skips folder entries and the metadata that archivers add (`__MACOSX/`, `.DS_Store`). */
+function isIgnoredEntry(name: string): boolean {
+  return name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\.DS_Store$/.test(name);
+}
+
+/** Yields the entries of a zip archive in archive order. */
+export async function* readZip(file: Blob): AsyncGenerator<ImageEntry> {
+  const ready: ImageEntry[] = [];
+  let failure: unknown = null;
+
+  const unzip = new Unzip((entry: UnzipFile) => {
+    if (isIgnoredEntry(entry.name)) return;
+    const parts: Uint8Array[] = [];
+    const slot: ImageEntry = { name: entry.name, data: null };
+    // The slot is queued now so that entries keep archive order even if one finishes late.
+    ready.push(slot);
+    entry.ondata = (error, chunk, final) => {
+      if (error) {
+        slot.error = `it could not be extracted from the zip file: ${error.message}`;
+        return;
+      }
+      parts.push(chunk);
+      if (final) slot.data = new Blob(parts as BlobPart[]);
+    };
+    try {
+      entry.start();
+    } catch (error) {
+      slot.error = `its compression method is not supported (${error instanceof Error ? error.message : String(error)})`;
+    }
+  });
+  unzip.register(UnzipInflate);
+
+  const reader = file.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      try {
+        unzip.push(done ? new Uint8Array(0) : value, done);
+      } catch (error) {
+        failure = error;
+      }
+      // Entries are complete once their data or error has arrived.
+      while (ready.length > 0 && (ready[0]!.data !== null || ready[0]!.error !== undefined || done || failure)) {
+        const entry = ready.shift()!;
+        if (entry.data === null && entry.error === undefined) entry.error = 'the zip file ends before this entry is complete';
+        yield entry;
+      }
+      if (failure) throw failure;
+      if (done) return;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** Yields the images of a batch: each file as given, with the entries of any zip file in its place. */
+export async function* readImageSources(files: readonly File[]): AsyncGenerator<ImageEntry> {
+  for (const file of files) {
+    if (isZip(file)) yield* readZip(file);
+    else yield { name: file.webkitRelativePath || file.name, data: file };
+  }
+}

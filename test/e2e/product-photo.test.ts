@@ -1,0 +1,200 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync, zipSync } from 'fflate';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJob } from './app-page';
+import { parseCsv } from './churn-data';
+import { ensurePngZip, labelNames, labelOfFile, photoGolden, photoManifest, readTestSet } from './fashion-data';
+import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
+
+/** Logit parity tolerance with the onnxruntime-node golden values. */
+const logitTolerance = 1e-4;
+/** The recorded held-out accuracy is reproduced within 0.1 percentage point. */
+const accuracyTolerance = 0.001;
+const scratch = mkdtempSync(join(tmpdir(), 'tandem-photos-'));
+
+async function openPhotoApp(page: Page, url: string, backend: string): Promise<void> {
+  await page.goto(`${url}?model=models/product-photo/manifest.json&backend=${backend}`);
+  await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe(backend);
+}
+
+/** Scores files through the image batch panel and returns the exported CSV rows. */
+async function scoreImages(page: Page, paths: string[]): Promise<Record<string, string>[]> {
+  const before = await page.locator('[data-testid=job]').count();
+  await page.locator('[data-testid=images-input]').setInputFiles(paths);
+  await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 60_000 }).toBe(before + 1);
+  const job = page.locator('[data-testid=job]').first();
+  await expect.poll(() => job.getAttribute('data-status'), { timeout: 900_000, interval: 1000 }).toBe('completed');
+  return parseCsv(await exportJob(page, (await job.getAttribute('data-job-id'))!));
+}
+
+function accuracyOf(rows: Record<string, string>[]): { accuracy: number; scored: number } {
+  let correct = 0;
+  let scored = 0;
+  for (const row of rows) {
+    const label = labelOfFile(row.file!);
+    if (label === null) continue;
+    scored += 1;
+    if (row.prediction === labelNames[label]) correct += 1;
+  }
+  return { accuracy: correct / scored, scored };
+}
+
+/**
+ * Renders test images as catalogue photos in the browser: a dark, tinted product on a light
+ * background, 300x400, encoded as JPEG or WebP. Returns a zip of them named `<index>_<label>.<ext>`.
+ */
+async function makeColourZip(page: Page, format: 'jpeg' | 'webp', images: Uint8Array[], labels: number[]): Promise<string> {
+  const entries: Record<string, Uint8Array> = {};
+  const batch = 500;
+  for (let start = 0; start < images.length; start += batch) {
+    const pixels = images.slice(start, start + batch).map((image) => Buffer.from(image).toString('base64'));
+    const encoded: string[] = await page.evaluate(
+      async ({ pixels, format, start }) => {
+        const tints = [
+          [20, 30, 90],
+          [110, 20, 20],
+          [20, 70, 30],
+          [50, 50, 50],
+          [90, 50, 20],
+        ];
+        const out: string[] = [];
+        for (let i = 0; i < pixels.length; i++) {
+          const gray = Uint8Array.from(atob(pixels[i]!), (c) => c.charCodeAt(0));
+          const tint = tints[(start + i) % tints.length]!;
+          const small = new ImageData(28, 28);
+          for (let p = 0; p < 784; p++) {
+            const amount = gray[p]! / 255;
+            for (let c = 0; c < 3; c++) small.data[p * 4 + c] = Math.round(246 * (1 - amount) + tint[c]! * amount);
+            small.data[p * 4 + 3] = 255;
+          }
+          const source = new OffscreenCanvas(28, 28);
+          source.getContext('2d')!.putImageData(small, 0, 0);
+          const photo = new OffscreenCanvas(300, 400);
+          const context = photo.getContext('2d')!;
+          context.fillStyle = 'rgb(246, 246, 246)';
+          context.fillRect(0, 0, 300, 400);
+          context.imageSmoothingQuality = 'high';
+          context.drawImage(source, 10, 60, 280, 280);
+          const blob = await photo.convertToBlob({ type: `image/${format}`, quality: 0.9 });
+          const bytes = new Uint8Array(await blob.arrayBuffer());
+          let binary = '';
+          for (let b = 0; b < bytes.length; b += 0x8000) binary += String.fromCharCode(...bytes.subarray(b, b + 0x8000));
+          out.push(btoa(binary));
+        }
+        return out;
+      },
+      { pixels, format, start },
+    );
+    encoded.forEach((data, i) => {
+      const index = start + i;
+      entries[`${String(index).padStart(5, '0')}_${labels[index]}.${format === 'jpeg' ? 'jpg' : 'webp'}`] = Buffer.from(data, 'base64');
+    });
+  }
+  const path = join(scratch, `fashion-test-${format}.zip`);
+  writeFileSync(path, zipSync(entries, { level: 0 }));
+  return path;
+}
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  describe(`product photos on ${backend}`, () => {
+    let served: Served;
+    let launched: LaunchedBrowser;
+    let zipPath: string;
+
+    beforeAll(async () => {
+      zipPath = ensurePngZip();
+      served = await serveBuild();
+      launched = await launchBrowser({ webgpu: backend === 'webgpu' });
+    });
+
+    afterAll(async () => {
+      await launched?.close();
+      await served?.close();
+    });
+
+    it('reproduces the golden logits', async () => {
+      const page = await launched.context.newPage();
+      await openPhotoApp(page, served.url, backend);
+      const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+      const names = Object.keys(files);
+      const images = photoGolden.images.map((entry) => Buffer.from(files[names.find((name) => name.startsWith(String(entry.index).padStart(5, '0')))!]!).toString('base64'));
+      const logits: number[][] = await page.evaluate(async (images) => {
+        const { client, model } = window.tandem!;
+        const results: number[][] = [];
+        for (const data of images) {
+          const blob = new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/png' });
+          results.push((await client.predictImage(model.id, blob)).logits);
+        }
+        return results;
+      }, images);
+
+      let worst = 0;
+      photoGolden.images.forEach((entry, i) => entry.logits.forEach((value, k) => (worst = Math.max(worst, Math.abs(value - logits[i]![k]!)))));
+      expect(worst).toBeLessThanOrEqual(logitTolerance);
+      await page.close();
+    });
+
+    it('tags the 10,000 test images from a zip', async () => {
+      const page = await launched.context.newPage();
+      const errors = watchErrors(page);
+      await openPhotoApp(page, served.url, backend);
+      const rows = await scoreImages(page, [zipPath]);
+
+      // 10,000 images plus labels.csv, which is not an image and gets a row error.
+      expect(rows).toHaveLength(10_001);
+      const failed = rows.filter((row) => row.error);
+      expect(failed.map((row) => row.file)).toEqual(['labels.csv']);
+      const { accuracy, scored } = accuracyOf(rows);
+      expect(scored).toBe(10_000);
+      expect(Math.abs(accuracy - photoManifest.metrics.accuracy)).toBeLessThanOrEqual(accuracyTolerance);
+      expect(rows[0]!.top3.split('|')).toHaveLength(3);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    it('keeps scoring past corrupt and non-image files', async () => {
+      const page = await launched.context.newPage();
+      await openPhotoApp(page, served.url, backend);
+      const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+      const good = Object.keys(files).filter((name) => name.endsWith('.png')).slice(0, 3);
+      const paths = good.map((name) => {
+        const path = join(scratch, name);
+        writeFileSync(path, files[name]!);
+        return path;
+      });
+      const corrupt = join(scratch, 'corrupt.png');
+      writeFileSync(corrupt, Buffer.from(files[good[0]!]!).subarray(0, 40));
+      const text = join(scratch, 'notes.txt');
+      writeFileSync(text, 'not an image');
+      const empty = join(scratch, 'empty.jpg');
+      writeFileSync(empty, '');
+
+      const rows = await scoreImages(page, [paths[0]!, corrupt, paths[1]!, text, empty, paths[2]!]);
+      expect(rows.map((row) => row.file)).toEqual([good[0], 'corrupt.png', good[1], 'notes.txt', 'empty.jpg', good[2]]);
+      expect(rows.map((row) => Boolean(row.error))).toEqual([false, true, false, true, true, false]);
+      expect(rows[1]!.error).toContain('could not be decoded');
+      expect(rows[3]!.error).toContain('not an image');
+      expect(rows[4]!.error).toContain('empty');
+      await page.close();
+    });
+
+    if (backend === 'wasm') {
+      for (const format of ['jpeg', 'webp'] as const) {
+        it(`tags colour ${format} photos on a light background`, async () => {
+          const page = await launched.context.newPage();
+          await openPhotoApp(page, served.url, backend);
+          const { images, labels } = readTestSet();
+          const colourZip = await makeColourZip(page, format, images, labels);
+          const rows = await scoreImages(page, [colourZip]);
+          expect(rows).toHaveLength(10_000);
+          const { accuracy } = accuracyOf(rows);
+          expect(accuracy).toBeGreaterThanOrEqual(0.85);
+          await page.close();
+        });
+      }
+    }
+  });
+}
