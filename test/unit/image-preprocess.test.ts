@@ -1,0 +1,327 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import {
+  estimateBackground,
+  type ImageSpec,
+  invert,
+  padToSquare,
+  preprocessImage,
+  resizeArea,
+  toGrayscale,
+  toTensor,
+} from "../../src/worker/preprocess/image";
+
+const productPhotoManifest = JSON.parse(
+  readFileSync(new URL("../../public/models/product-photo/manifest.json", import.meta.url), "utf8"),
+) as { image: ImageSpec };
+
+/** A 4x4 model with round numbers, so expected tensors are easy to compute by hand. */
+const SMALL_SPEC: ImageSpec = {
+  input: "pixels",
+  layout: "NCHW",
+  num_channels: 1,
+  do_convert_grayscale: true,
+  do_pad_square: true,
+  pad_value: "background",
+  do_resize: true,
+  size: { height: 4, width: 4 },
+  resample: "area",
+  do_invert_light_background: true,
+  background_threshold: 0.5,
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  do_normalize: true,
+  image_mean: [0.5],
+  image_std: [0.25],
+};
+
+function expectPixels(actual: ArrayLike<number>, expected: number[], digits = 4): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    expect(actual[i], `pixel ${i}`).toBeCloseTo(expected[i], digits);
+  }
+}
+
+/** Builds opaque RGBA pixels with red = green = blue = each gray value. */
+function grayToRgba(gray: ArrayLike<number>): Uint8ClampedArray {
+  const rgba = new Uint8ClampedArray(gray.length * 4);
+  for (let i = 0; i < gray.length; i++) {
+    rgba.set([gray[i], gray[i], gray[i], 255], i * 4);
+  }
+  return rgba;
+}
+
+describe("toGrayscale", () => {
+  it("applies BT.601 luma weights", () => {
+    // prettier-ignore
+    const rgba = [
+      255, 0, 0, 255,    0, 255, 0, 255,   0, 0, 255, 255,   10, 20, 30, 255,
+      100, 100, 100, 255, 255, 255, 255, 255, 0, 0, 0, 255, 200, 100, 50, 255,
+    ];
+    const gray = toGrayscale(rgba, 4, 2);
+    expectPixels(gray, [76.245, 149.685, 29.07, 18.15, 100, 255, 0, 124.2]);
+  });
+
+  it("composites alpha over white", () => {
+    const rgba = [0, 0, 0, 0, 0, 0, 0, 51, 100, 100, 100, 102, 255, 255, 255, 0];
+    // Black at alpha 51/255 gives 0.2 * 0 + 0.8 * 255. Gray 100 at alpha 0.4 gives 0.4 * 100 + 0.6 * 255.
+    expectPixels(toGrayscale(rgba, 4, 1), [255, 204, 193, 255]);
+  });
+
+  it("keeps gray pixels exact", () => {
+    const values = Array.from({ length: 256 }, (_, value) => value);
+    const gray = toGrayscale(grayToRgba(values), 16, 16);
+    expect(Array.from(gray)).toEqual(values);
+  });
+
+  it("rejects wrong buffer size", () => {
+    expect(() => toGrayscale(new Uint8ClampedArray(12), 2, 2)).toThrow(/12 values, expected 16/);
+  });
+});
+
+describe("estimateBackground", () => {
+  it("takes median of border pixels", () => {
+    // prettier-ignore
+    const gray = Float32Array.from([
+      10, 20, 30, 40,
+      50, 255, 255, 60,
+      70, 80, 90, 100,
+    ]);
+    // Border: 10..100 (ten values), so the median is (50 + 60) / 2. The interior 255s are ignored.
+    expect(estimateBackground(gray, 4, 3)).toBe(55);
+  });
+
+  it("handles single-column image", () => {
+    expect(estimateBackground(Float32Array.from([5, 200, 7]), 1, 3)).toBe(7);
+  });
+
+  it("counts corner pixels once", () => {
+    // Counting corners twice would make 200 the median.
+    // prettier-ignore
+    const gray = Float32Array.from([
+      200, 0, 200,
+      0, 0, 0,
+      200, 0, 200,
+    ]);
+    expect(estimateBackground(gray, 3, 3)).toBe(100);
+  });
+});
+
+describe("padToSquare", () => {
+  it("pads wide image top and bottom", () => {
+    const gray = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    // prettier-ignore
+    expectPixels(padToSquare(gray, 4, 2, 9), [
+      9, 9, 9, 9,
+      1, 2, 3, 4,
+      5, 6, 7, 8,
+      9, 9, 9, 9,
+    ]);
+  });
+
+  it("pads tall image left and right", () => {
+    const gray = Float32Array.from([1, 2, 3]);
+    // prettier-ignore
+    expectPixels(padToSquare(gray, 1, 3, 0), [
+      0, 1, 0,
+      0, 2, 0,
+      0, 3, 0,
+    ]);
+  });
+
+  it("puts odd padding at bottom", () => {
+    const gray = Float32Array.from([1, 2, 3, 4]);
+    // prettier-ignore
+    expectPixels(padToSquare(gray, 4, 1, 9), [
+      9, 9, 9, 9,
+      1, 2, 3, 4,
+      9, 9, 9, 9,
+      9, 9, 9, 9,
+    ]);
+  });
+
+  it("copies square image unchanged", () => {
+    const gray = Float32Array.from([1, 2, 3, 4]);
+    expectPixels(padToSquare(gray, 2, 2, 9), [1, 2, 3, 4]);
+  });
+});
+
+describe("resizeArea", () => {
+  it("averages 2x2 blocks when halving", () => {
+    const gray = Float32Array.from([0, 10, 20, 30, 40, 50, 60, 70]);
+    expectPixels(resizeArea(gray, 4, 2, 2, 1), [25, 45]);
+  });
+
+  it("weights partial pixels by overlap", () => {
+    // Output pixel 0 covers [0, 1.5): (0 * 1 + 30 * 0.5) / 1.5. Pixel 1 covers [1.5, 3).
+    const gray = Float32Array.from([0, 30, 60]);
+    expectPixels(resizeArea(gray, 3, 1, 2, 1), [10, 50]);
+  });
+
+  it("interpolates bilinearly when enlarging", () => {
+    // Output centres map to input x = -0.25 (clamped to 0), 0.25, 0.75 and 1.25 (clamped to 1).
+    const gray = Float32Array.from([0, 100]);
+    expectPixels(resizeArea(gray, 2, 1, 4, 1), [0, 25, 75, 100]);
+  });
+
+  it("interpolates both axes when enlarging", () => {
+    // prettier-ignore
+    const gray = Float32Array.from([
+      0, 100,
+      100, 200,
+    ]);
+    // prettier-ignore
+    expectPixels(resizeArea(gray, 2, 2, 4, 4), [
+      0, 25, 75, 100,
+      25, 50, 100, 125,
+      75, 100, 150, 175,
+      100, 125, 175, 200,
+    ]);
+  });
+
+  it("keeps same-size image unchanged", () => {
+    const gray = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(resizeArea(gray, 3, 2, 3, 2))).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it("shrinks one axis and enlarges other", () => {
+    const gray = Float32Array.from([0, 20, 100, 120]);
+    // Width 4 -> 2 averages pairs (10, 110). Height 1 -> 2 repeats the only row.
+    expectPixels(resizeArea(gray, 4, 1, 2, 2), [10, 110, 10, 110]);
+  });
+});
+
+describe("invert", () => {
+  it("maps value to 255 minus value", () => {
+    expectPixels(invert(Float32Array.from([0, 55.5, 255])), [255, 199.5, 0]);
+  });
+});
+
+describe("toTensor", () => {
+  it("rescales then normalises", () => {
+    const gray = new Float32Array(16);
+    gray.set([0, 127.5, 255, 63.75]);
+    const tensor = toTensor(gray, SMALL_SPEC);
+    // (0 / 255 - 0.5) / 0.25 = -2, (0.5 - 0.5) / 0.25 = 0, (1 - 0.5) / 0.25 = 2, (0.25 - 0.5) / 0.25 = -1.
+    expectPixels(tensor.subarray(0, 4), [-2, 0, 2, -1]);
+  });
+
+  it("skips disabled steps", () => {
+    const gray = new Float32Array(16).fill(51);
+    const rescaleOnly = toTensor(gray, { ...SMALL_SPEC, do_normalize: false });
+    const neither = toTensor(gray, { ...SMALL_SPEC, do_rescale: false, do_normalize: false });
+    expectPixels(rescaleOnly, new Array(16).fill(0.2));
+    expectPixels(neither, new Array(16).fill(51));
+  });
+
+  it("rejects wrong image size", () => {
+    expect(() => toTensor(new Float32Array(9), SMALL_SPEC)).toThrow(/9 values, expected 16/);
+  });
+});
+
+describe("preprocessImage", () => {
+  it("inverts light-background photo", () => {
+    // An 8x8 white photo with a black 4x4 item in the middle.
+    const gray = new Array(64).fill(255);
+    for (let y = 2; y < 6; y++) {
+      for (let x = 2; x < 6; x++) {
+        gray[y * 8 + x] = 0;
+      }
+    }
+    const { preview, tensor } = preprocessImage(grayToRgba(gray), 8, 8, SMALL_SPEC);
+
+    // prettier-ignore
+    const expected = [
+      0, 0, 0, 0,
+      0, 255, 255, 0,
+      0, 255, 255, 0,
+      0, 0, 0, 0,
+    ];
+    expect(Array.from(preview)).toEqual(expected);
+    expectPixels(tensor, expected.map((value) => (value / 255 - 0.5) / 0.25));
+  });
+
+  it("inverts transparent background", () => {
+    // A fully transparent 4x4 photo composites to white, then inverts to black.
+    const rgba = new Uint8ClampedArray(4 * 4 * 4);
+    rgba.set([40, 40, 40, 255], 5 * 4);
+    const { preview } = preprocessImage(rgba, 4, 4, SMALL_SPEC);
+
+    const expected = new Array(16).fill(0);
+    expected[5] = 215;
+    expect(Array.from(preview)).toEqual(expected);
+  });
+
+  it("keeps dark-background photo", () => {
+    const gray = new Array(16).fill(10);
+    gray[5] = 200;
+    const { preview } = preprocessImage(grayToRgba(gray), 4, 4, SMALL_SPEC);
+    expect(Array.from(preview)).toEqual(gray);
+  });
+
+  it("pads wide image with background", () => {
+    // prettier-ignore
+    const gray = [
+      10, 10, 10, 10,
+      10, 90, 10, 10,
+    ];
+    const { preview } = preprocessImage(grayToRgba(gray), 4, 2, SMALL_SPEC);
+
+    // prettier-ignore
+    expect(Array.from(preview)).toEqual([
+      10, 10, 10, 10,
+      10, 10, 10, 10,
+      10, 90, 10, 10,
+      10, 10, 10, 10,
+    ]);
+  });
+
+  it("pads then shrinks large photo", () => {
+    // 8x4 dark photo -> padded to 8x8 with background 20 -> 2x2 blocks averaged to 4x4.
+    const gray = new Array(32).fill(20);
+    gray[1 * 8 + 2] = 220;
+    const { preview } = preprocessImage(grayToRgba(gray), 8, 4, SMALL_SPEC);
+
+    const expected = new Array(16).fill(20);
+    // The bright pixel lands in padded row 3, so in output row 1, column 1: (220 + 3 * 20) / 4.
+    expected[1 * 4 + 1] = 70;
+    expect(Array.from(preview)).toEqual(expected);
+  });
+
+  it("passes Fashion-MNIST image unchanged", () => {
+    const spec = productPhotoManifest.image;
+    expect(spec.size).toEqual({ height: 28, width: 28 });
+
+    // A Fashion-MNIST-like item: black border, every gray level 0-255 inside.
+    const gray = new Array(28 * 28).fill(0);
+    for (let y = 2; y < 26; y++) {
+      for (let x = 2; x < 26; x++) {
+        gray[y * 28 + x] = (y * 24 + x) % 256;
+      }
+    }
+    const { preview, tensor } = preprocessImage(grayToRgba(gray), 28, 28, spec);
+
+    expect(Array.from(preview)).toEqual(gray);
+    // The training script computes (pixel * rescale_factor - mean) / std in float64 and rounds
+    // to float32 once, so the tensor must match that bit for bit.
+    const mean = spec.image_mean[0];
+    const std = spec.image_std[0];
+    const trainingInput = Float32Array.from(gray, (value) => (value * spec.rescale_factor - mean) / std);
+    expect(tensor).toEqual(trainingInput);
+  });
+
+  it("rejects unsupported settings", () => {
+    const rgba = grayToRgba(new Array(16).fill(0));
+    expect(() => preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, layout: "NHWC" as "NCHW" })).toThrow(/layout "NHWC"/);
+    expect(() => preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, do_convert_grayscale: false })).toThrow(
+      /do_convert_grayscale/,
+    );
+  });
+
+  it("rejects wrong size without resize", () => {
+    const rgba = grayToRgba(new Array(64).fill(0));
+    expect(() => preprocessImage(rgba, 8, 8, { ...SMALL_SPEC, do_resize: false })).toThrow(
+      /8x8 after padding, but the model input is 4x4/,
+    );
+  });
+});
