@@ -69,6 +69,18 @@ export interface TandemDB extends DBSchema {
   files: { key: string; value: StoredFiles };
   chunks: { key: [string, number]; value: ChunkRecord };
   imageResults: { key: [string, string, string]; value: ImageResultRecord };
+  /** The backend `auto` chose for a model on this device, so later loads skip the timing. */
+  backendChoices: { key: string; value: BackendChoiceRecord };
+}
+
+export interface BackendChoiceRecord {
+  /** The model file's SHA-256. */
+  modelSha256: string;
+  backend: 'webgpu' | 'wasm';
+  reason: string;
+  decidedAt: number;
+  /** The browser and device the timing ran on; a different one times again. */
+  device: string;
 }
 
 export const databaseName = 'tandem';
@@ -76,7 +88,7 @@ export const databaseName = 'tandem';
 export type Database = IDBPDatabase<TandemDB>;
 
 export function openDatabase(name = databaseName): Promise<Database> {
-  return openDB<TandemDB>(name, 2, {
+  return openDB<TandemDB>(name, 3, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
@@ -87,6 +99,13 @@ export function openDatabase(name = databaseName): Promise<Database> {
       if (oldVersion < 2) {
         db.createObjectStore('imageResults', { keyPath: 'key' });
       }
+      if (oldVersion < 3) {
+        db.createObjectStore('backendChoices', { keyPath: 'modelSha256' });
+      }
+    },
+    // A newer version of the app in another tab needs this connection closed to upgrade.
+    blocking(_currentVersion, _blockedVersion, event) {
+      (event.target as IDBDatabase).close();
     },
   });
 }

@@ -16,7 +16,8 @@ import { getModel, loadModel } from './models';
 import { Scheduler } from './scheduler';
 import { labelFor, scoreEncoded } from './tabular-run';
 
-const scheduler = new Scheduler();
+// Batch work waits 50 ms after each real-time request: about three frames of typing or dragging.
+const scheduler = new Scheduler(undefined, { interactionHoldMs: 50 });
 let database: Promise<Database> | null = null;
 let jobManager: Promise<JobManager> | null = null;
 let lastBackend: MetricsSnapshot['backend'] = null;

@@ -34,6 +34,10 @@ function lockName(jobId: string): string {
   return `tandem-job-${jobId}`;
 }
 
+function modelLockName(modelSha256: string): string {
+  return `tandem-model-${modelSha256}`;
+}
+
 function newJobId(): string {
   return crypto.randomUUID();
 }
@@ -152,7 +156,9 @@ export class JobManager {
   async run(jobId: string, onProgress: (progress: JobProgress) => void): Promise<JobRecord> {
     const result = await navigator.locks.request(lockName(jobId), { ifAvailable: true }, async (lock) => {
       if (!lock) return null;
-      return this.runLocked(jobId, onProgress);
+      const job = await this.get(jobId);
+      // One job at a time per model, in this tab and across tabs: a later job waits here, queued.
+      return navigator.locks.request(modelLockName(job.modelId), () => this.runLocked(jobId, onProgress));
     });
     if (!result) {
       throw new TandemError('job-busy', 'This job is already running in another tab or window. Its progress shows there; wait for it to finish.');

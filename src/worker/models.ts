@@ -10,6 +10,7 @@ import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
 import { chooseBackend, zeroFeeds } from './backend-choice';
 import { candidateBackends, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
+import { recallBackendChoice, rememberBackendChoice } from '../storage/settings';
 
 const log = createLogger('models');
 
@@ -97,7 +98,11 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   const manifest = await fetchManifest(manifestUrl);
   const modelUrl = new URL(manifest.model.file, manifestUrl).href;
   const [bytes, candidates] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), candidateBackends(preference)]);
-  const { compiled, reason } = await chooseBackend(bytes, manifest, candidates.backends, candidates.reason);
+  const remembered = candidates.backends.length > 1 ? await recallBackendChoice(manifest.model.sha256) : null;
+  const { compiled, reason } = remembered
+    ? await chooseBackend(bytes, manifest, [remembered.backend], `${remembered.reason} (measured on ${new Date(remembered.decidedAt).toISOString().slice(0, 10)} and remembered for this model on this device)`)
+    : await chooseBackend(bytes, manifest, candidates.backends, candidates.reason);
+  if (!remembered && candidates.backends.length > 1) await rememberBackendChoice(manifest.model.sha256, compiled.backend, reason);
   const choice = { backend: compiled.backend, reason };
   const preprocessing = JSON.stringify(manifest.tabular ?? manifest.image ?? null);
   const preprocessingKey = bytesToHex(await sha256(new TextEncoder().encode(preprocessing)));

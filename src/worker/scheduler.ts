@@ -5,6 +5,10 @@
  * Real-time tasks on the same channel supersede each other: when a newer request arrives while an
  * older one is still queued, the older one is rejected with an AbortError and never runs. A task
  * that has already started always finishes.
+ *
+ * While the user is interacting, the batch gives way: for `interactionHoldMs` after the latest
+ * real-time request, no new batch task starts, so a burst of typing or dragging finds the worker
+ * idle instead of behind a chunk.
  */
 import { abortError } from '../shared/errors';
 import type { LaneMetrics } from '../shared/protocol';
@@ -36,8 +40,16 @@ export class Scheduler {
   private readonly queues: Record<Lane, Task[]> = { realtime: [], batch: [] };
   private readonly samples: Record<Lane, Sample[]> = { realtime: [], batch: [] };
   private running = false;
+  private lastRealtimeAt = -Infinity;
+  private wake: (() => void) | null = null;
+  private readonly interactionHoldMs: number;
 
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    options: { interactionHoldMs?: number } = {},
+  ) {
+    this.interactionHoldMs = options.interactionHoldMs ?? 0;
+  }
 
   /** Queues `work` on a lane; resolves with its result once it has run. */
   schedule<T>(lane: Lane, work: () => Promise<T>, options: { channel?: string; rows?: number } = {}): Promise<T> {
@@ -53,6 +65,10 @@ export class Scheduler {
       };
       if (task.channel !== undefined) this.supersede(lane, task.channel);
       this.queues[lane].push(task);
+      if (lane === 'realtime') {
+        this.lastRealtimeAt = task.enqueuedAt;
+        this.wake?.();
+      }
       void this.drain();
     });
   }
@@ -90,15 +106,41 @@ export class Scheduler {
     }
   }
 
-  private next(): Task | undefined {
-    return this.queues.realtime.shift() ?? this.queues.batch.shift();
+  /** Milliseconds until batch work may start again after the latest real-time request. */
+  private holdRemaining(): number {
+    return this.lastRealtimeAt + this.interactionHoldMs - this.now();
+  }
+
+  /** Waits `ms`, or less if a real-time request arrives first. */
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    }).then(() => {
+      this.wake = null;
+    });
   }
 
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      for (let task = this.next(); task; task = this.next()) {
+      for (;;) {
+        let task = this.queues.realtime.shift();
+        if (!task && this.queues.batch.length > 0) {
+          const hold = this.holdRemaining();
+          if (hold > 0) {
+            await this.pause(hold);
+            continue;
+          }
+          task = this.queues.batch.shift();
+        }
+        if (!task) break;
+
         const started = this.now();
         try {
           task.resolve(await task.work());

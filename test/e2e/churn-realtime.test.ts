@@ -103,3 +103,35 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     });
   });
 }
+
+describe('auto backend choice', () => {
+  let served: Served;
+  let launched: LaunchedBrowser;
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    launched = await launchBrowser({ webgpu: true });
+  });
+
+  afterAll(async () => {
+    await launched?.close();
+    await served?.close();
+  });
+
+  it('times both backends, then remembers', async () => {
+    const page = await launched.context.newPage();
+    await page.goto(`${served.url}?backend=auto`);
+    const badge = page.locator('[data-testid=backend]');
+    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toMatch(/^(wasm|webgpu)$/);
+    const chosen = await badge.textContent();
+    const reason = await page.locator('[data-testid=backend-reason]').textContent();
+    expect(reason).toContain('faster on this device');
+    expect(reason).toContain('wasm');
+    expect(reason).toContain('webgpu');
+
+    await page.reload();
+    await expect.poll(() => page.locator('[data-testid=backend-reason]').textContent(), { timeout: 60_000 }).toContain('remembered');
+    await expect(badge.textContent()).resolves.toBe(chosen);
+    await page.close();
+  });
+});

@@ -253,3 +253,54 @@ describe('Scheduler', () => {
     expect(metrics.queueMs.p50).toBeNaN();
   });
 });
+
+describe('Scheduler interaction hold', () => {
+  it('delays batch work after realtime', async () => {
+    const scheduler = new Scheduler(() => performance.now(), { interactionHoldMs: 40 });
+    const order: string[] = [];
+
+    const realtime = scheduler.schedule('realtime', async () => {
+      order.push('realtime');
+    });
+    const batchQueuedAt = performance.now();
+    let batchStartedAt = 0;
+    const batch = scheduler.schedule('batch', async () => {
+      batchStartedAt = performance.now();
+      order.push('batch');
+    });
+    await Promise.all([realtime, batch]);
+
+    expect(order).toEqual(['realtime', 'batch']);
+    // Timers may fire a little early or late; 30 ms leaves room for that.
+    expect(batchStartedAt - batchQueuedAt).toBeGreaterThanOrEqual(30);
+  });
+
+  it('runs realtime arriving during hold', async () => {
+    const scheduler = new Scheduler(() => performance.now(), { interactionHoldMs: 200 });
+    const order: string[] = [];
+
+    await scheduler.schedule('realtime', async () => {
+      order.push('realtime 1');
+    });
+    const batch = scheduler.schedule('batch', async () => {
+      order.push('batch');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const startedAt = performance.now();
+    await scheduler.schedule('realtime', async () => {
+      order.push('realtime 2');
+    });
+
+    expect(performance.now() - startedAt).toBeLessThan(100);
+    expect(order).toEqual(['realtime 1', 'realtime 2']);
+    await batch;
+    expect(order).toEqual(['realtime 1', 'realtime 2', 'batch']);
+  });
+
+  it('starts batch at once without interaction', async () => {
+    const scheduler = new Scheduler(() => performance.now(), { interactionHoldMs: 1000 });
+    const startedAt = performance.now();
+    await scheduler.schedule('batch', async () => undefined);
+    expect(performance.now() - startedAt).toBeLessThan(100);
+  });
+});
