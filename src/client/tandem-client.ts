@@ -8,6 +8,7 @@ import { abortError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type {
   BackendPreference,
+  CsvReadSettings,
   ImagePrediction,
   ImageResultPage,
   ImageResultQuery,
@@ -32,24 +33,70 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+export interface ClientOptions {
+  /**
+   * URL of the built worker module, resolved against the page. Without it the client starts the
+   * worker that Vite builds next to this module.
+   */
+  workerUrl?: string | URL;
+}
+
+const workerName = 'tandem-inference';
+const sharedClientKey = Symbol.for('tandem.shared-client');
+
+/**
+ * Starts a module worker from `url`. Browsers reject a worker script from another origin, so for
+ * one the worker starts from a same-origin blob module that imports `url`. The imported module
+ * keeps its own URL as `import.meta.url`, so the files it locates relative to itself still
+ * resolve, and the server of `url` must allow the page's origin through CORS.
+ */
+function startWorker(url: URL): Worker {
+  if (url.origin === location.origin) return new Worker(url, { type: 'module', name: workerName });
+  const loader = new Blob([`import ${JSON.stringify(url.href)};\n`], { type: 'text/javascript' });
+  return new Worker(URL.createObjectURL(loader), { type: 'module', name: workerName });
+}
+
 export class TandemClient {
   private static instance: TandemClient | null = null;
 
   private readonly worker: Worker;
   private readonly api: Comlink.Remote<TandemWorkerApi>;
   private readonly models = new Map<string, Promise<ModelInfo>>();
+  private readonly workerErrorListeners = new Set<(message: string) => void>();
 
-  /** Returns the page's one client, starting its worker on first use. */
-  static shared(): TandemClient {
-    TandemClient.instance ??= new TandemClient();
+  /**
+   * Returns the page's one client, starting its worker on first use. `options` apply only to the
+   * call that starts it. The client is also stored on `globalThis`, so separately built bundles on
+   * one page (the app and the widget) share the worker and its sessions.
+   */
+  static shared(options: ClientOptions = {}): TandemClient {
+    const registry = globalThis as { [sharedClientKey]?: TandemClient };
+    // NOTE: a client from another bundle is used as is, so both bundles must come from one build of Tandem.
+    TandemClient.instance ??= registry[sharedClientKey] ?? new TandemClient(options);
+    registry[sharedClientKey] = TandemClient.instance;
     return TandemClient.instance;
   }
 
-  private constructor() {
+  private constructor(options: ClientOptions) {
     installErrorTransfer();
-    this.worker = new Worker(new URL('../worker/index.ts', import.meta.url), { type: 'module', name: 'tandem-inference' });
-    this.worker.addEventListener('error', (event) => log.error('The inference worker failed', event.message));
+    this.worker = options.workerUrl
+      ? startWorker(new URL(options.workerUrl, location.href))
+      : new Worker(new URL('../worker/index.ts', import.meta.url), { type: 'module', name: workerName });
+    this.worker.addEventListener('error', (event) => {
+      log.error('The inference worker failed', event.message);
+      for (const listener of this.workerErrorListeners) listener(event.message || 'the worker script could not be loaded');
+    });
     this.api = Comlink.wrap<TandemWorkerApi>(this.worker);
+  }
+
+  /**
+   * Calls `listener` when the worker fails to load or throws outside a call. Calls already sent
+   * to a worker that never started stay pending, so callers use this to stop waiting.
+   * Returns a function that removes the listener.
+   */
+  onWorkerError(listener: (message: string) => void): () => void {
+    this.workerErrorListeners.add(listener);
+    return () => this.workerErrorListeners.delete(listener);
   }
 
   loadModel(manifestUrl: string, backend: BackendPreference = 'auto'): Promise<ModelInfo> {
@@ -86,8 +133,8 @@ export class TandemClient {
     return this.api.queryImageResults(jobId, query);
   }
 
-  createJob(modelId: string, file: File): Promise<JobSummary> {
-    return this.api.createJob(modelId, file);
+  createJob(modelId: string, file: File, settings?: Partial<CsvReadSettings>): Promise<JobSummary> {
+    return this.api.createJob(modelId, file, settings);
   }
 
   /** Runs (or resumes) a job to its end. Resolves with the final summary unless cancelled. */

@@ -6,6 +6,13 @@ export function normalizeName(name: string): string {
   return name.replace(/^\uFEFF/, '').toLowerCase().replace(/[\s_-]+/g, '');
 }
 
+/** Lists header names for a message: the first 30, then a count, since a header can have a million. */
+function listColumns(header: readonly string[]): string {
+  if (header.length === 0) return '(none)';
+  const shown = header.slice(0, 30).join(', ');
+  return header.length > 30 ? `${shown} and ${header.length - 30} more` : shown;
+}
+
 /** How a file's columns map onto a model's inputs. Column positions are 0-based. */
 export interface ColumnMapping {
   header: string[];
@@ -45,7 +52,7 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
     throw new TandemError(
       'missing-columns',
       `The file has no column for ${missing.length === 1 ? 'feature' : 'features'} ${names}. ` +
-        `Its columns are: ${header.join(', ') || '(none)'}. Rename the columns to match the model's inputs.`,
+        `Its columns are: ${listColumns(header)}. Rename the columns to match the model's inputs.`,
     );
   }
 

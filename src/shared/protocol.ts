@@ -66,6 +66,16 @@ export interface JobSummary {
   sampleErrors: RowError[];
   /** A file-level failure message, when status is `failed`. */
   message: string | null;
+  /** How a CSV file is read, detected or chosen; absent for image jobs. */
+  dialect?: CsvReadSettings;
+}
+
+/** The delimiter, encoding and decimal mark a CSV file is read with. */
+export interface CsvReadSettings {
+  delimiter: string;
+  /** A WHATWG encoding label, such as `utf-8`, `utf-16le` or `windows-1252`. */
+  encoding: string;
+  decimal: '.' | ',';
 }
 
 export interface JobProgress {

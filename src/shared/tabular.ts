@@ -11,13 +11,35 @@ const decimalPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 export interface FeatureEncoder {
   readonly features: readonly FeatureSpec[];
   readonly width: number;
-  /** Writes one row's encoding into `out` at `offset`; throws {@link InvalidValueError} for a bad value. */
-  encodeValues(values: readonly string[], mapping: ColumnMapping, out: Float32Array, offset: number): void;
+  /**
+   * Writes one row's encoding into `out` at `offset`; throws {@link InvalidValueError} for a bad
+   * value. `decimal` is the file's decimal mark.
+   */
+  encodeValues(values: readonly string[], mapping: ColumnMapping, out: Float32Array, offset: number, decimal?: DecimalMark): void;
   /** Encodes a record keyed by feature name, as the real-time form sends it. */
   encodeRecord(record: Readonly<Record<string, unknown>>, out: Float32Array, offset: number): void;
 }
 
-type SlotWriter = (text: string, column: string, out: Float32Array, offset: number) => void;
+export type DecimalMark = '.' | ',';
+
+type SlotWriter = (text: string, column: string, out: Float32Array, offset: number, decimal: DecimalMark) => void;
+
+/**
+ * Parses a number written with `decimal` as its decimal mark. Thousands separators (the other
+ * mark, in groups of three digits) are accepted: `1,234.5` with `.`, and `1.234,5` with `,`.
+ * Returns NaN for anything else, including NaN, Infinity and values that overflow.
+ */
+export function parseDecimal(text: string, decimal: DecimalMark): number {
+  let normalized = text;
+  if (decimal === ',') {
+    if (/^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$/.test(normalized)) normalized = normalized.replace(/\./g, '');
+    normalized = normalized.replace(',', '.');
+  } else if (/^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(normalized)) {
+    normalized = normalized.replace(/,/g, '');
+  }
+  const value = decimalPattern.test(normalized) ? Number(normalized) : NaN;
+  return Number.isFinite(value) ? value : NaN;
+}
 
 function missingValue(feature: FeatureSpec, column: string, text: string): string {
   if (feature.missing.strategy === 'constant') return String(feature.missing.fill_value);
@@ -27,12 +49,11 @@ function missingValue(feature: FeatureSpec, column: string, text: string): strin
 function numberWriter(feature: NumberFeature): SlotWriter {
   const mean = feature.scaler?.mean ?? 0;
   const scale = feature.scaler?.scale ?? 1;
-  return (raw, column, out, offset) => {
+  return (raw, column, out, offset, decimal) => {
     let text = raw.trim();
     if (text === '') text = missingValue(feature, column, raw);
-    const value = decimalPattern.test(text) ? Number(text) : NaN;
-    // The pattern admits 1e999, which overflows to Infinity.
-    if (!Number.isFinite(value)) {
+    const value = parseDecimal(text, decimal);
+    if (Number.isNaN(value)) {
       throw new InvalidValueError(column, raw, `"${feature.name}" must be a number such as 42 or 18.5`);
     }
     out[offset] = (value - mean) / scale;
@@ -100,10 +121,10 @@ export function createFeatureEncoder(features: readonly FeatureSpec[]): FeatureE
   return {
     features,
     width,
-    encodeValues(values, mapping, out, offset) {
+    encodeValues(values, mapping, out, offset, decimal = '.') {
       for (let i = 0; i < writers.length; i++) {
         const column = mapping.featureColumns[i]!;
-        writers[i]!(values[column] ?? '', mapping.header[column] ?? features[i]!.name, out, offset + offsets[i]!);
+        writers[i]!(values[column] ?? '', mapping.header[column] ?? features[i]!.name, out, offset + offsets[i]!, decimal);
       }
     },
     encodeRecord(record, out, offset) {
@@ -111,7 +132,7 @@ export function createFeatureEncoder(features: readonly FeatureSpec[]): FeatureE
         const feature = features[i]!;
         const value = record[feature.name];
         const text = value === undefined || value === null ? '' : String(value);
-        writers[i]!(text, feature.name, out, offset + offsets[i]!);
+        writers[i]!(text, feature.name, out, offset + offsets[i]!, '.');
       }
     },
   };

@@ -4,6 +4,7 @@
  */
 import type {
   BackendPreference,
+  CsvReadSettings,
   ImagePrediction,
   ImageResultPage,
   ImageResultQuery,
@@ -40,8 +41,11 @@ export interface TandemWorkerApi {
   /** Returns one page of an image job's results, optionally filtered. */
   queryImageResults(jobId: string, query: ImageResultQuery): Promise<ImageResultPage>;
 
-  /** Stores a file as a new batch job and returns it; a cache hit returns a completed job. */
-  createJob(modelId: string, file: File): Promise<JobSummary>;
+  /**
+   * Stores a file as a new batch job and returns it; a cache hit returns a completed job.
+   * `settings` forces how the CSV is read; what it leaves out is detected.
+   */
+  createJob(modelId: string, file: File, settings?: Partial<CsvReadSettings>): Promise<JobSummary>;
 
   /** Runs or resumes a job until it completes, fails, or is paused or cancelled. */
   runJob(jobId: string, onProgress: ProgressCallback): Promise<JobSummary>;

@@ -98,8 +98,8 @@ export const api: TandemWorkerApi = {
     return queryImageResults(await db(), job, getModel(job.modelId), query);
   },
 
-  async createJob(modelId, file) {
-    return toSummary(await (await jobs()).create(getModel(modelId), file));
+  async createJob(modelId, file, settings = {}) {
+    return toSummary(await (await jobs()).create(getModel(modelId), file, settings));
   },
 
   async runJob(jobId, onProgress) {

@@ -18,7 +18,7 @@ import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { readImageChunks, scoreImageEntries } from './image-job';
 import { imageSpecOf } from './image-run';
 import { getModel, type LoadedModel } from './models';
-import { readCsv } from './readers/csv';
+import { readCsv, type CsvDialect, type CsvReadOptions } from './readers/csv';
 import type { Scheduler } from './scheduler';
 import { scoreEncoded } from './tabular-run';
 
@@ -42,10 +42,15 @@ function newJobId(): string {
   return crypto.randomUUID();
 }
 
-/** Reads just the header row of a CSV file. */
-async function readHeader(file: Blob): Promise<string[] | null> {
-  for await (const chunk of readCsv(file)) return chunk.rows[0] ?? null;
+/** Reads the header row of a CSV file and the dialect it was read with. */
+async function readHeader(file: Blob, options: CsvReadOptions): Promise<{ header: string[]; dialect: CsvDialect } | null> {
+  for await (const chunk of readCsv(file, options)) return chunk.rows[0] ? { header: chunk.rows[0], dialect: chunk.dialect } : null;
   return null;
+}
+
+/** The read options a job was created with; detection fills in whatever is not forced. */
+function readOptionsOf(job: JobRecord): CsvReadOptions {
+  return job.dialect ? { delimiter: job.dialect.delimiter, encoding: job.dialect.encoding, decimal: job.dialect.decimal } : {};
 }
 
 function tabularOf(model: LoadedModel) {
@@ -69,10 +74,11 @@ export class JobManager {
    * same bytes on the same model and preprocessing, its results are copied and the new job is
    * returned completed, with `cachedFrom` set, and no inference runs.
    */
-  async create(model: LoadedModel, file: File): Promise<JobRecord> {
+  async create(model: LoadedModel, file: File, options: CsvReadOptions = {}): Promise<JobRecord> {
     const { tabular } = tabularOf(model);
-    const header = await readHeader(file);
-    if (!header) throw new TandemError('empty-file', `The file "${file.name}" is empty. Choose a CSV file with a header row and at least one data row.`);
+    const read = await readHeader(file, options);
+    if (!read) throw new TandemError('empty-file', `The file "${file.name}" is empty. Choose a CSV file with a header row and at least one data row.`);
+    const { header, dialect } = read;
     const mapping = matchColumns(header, tabular);
 
     const now = Date.now();
@@ -87,6 +93,7 @@ export class JobManager {
       fileHash: null,
       preprocessingKey: model.preprocessingKey,
       header,
+      dialect: { delimiter: dialect.delimiter, encoding: dialect.encoding, decimal: dialect.decimal },
       status: 'queued',
       rowsDone: 0,
       errorCount: 0,
@@ -194,7 +201,11 @@ export class JobManager {
 
   private async findCachedResults(job: JobRecord, file: Blob): Promise<JobRecord | null> {
     const candidates = (await listJobs(this.db, job.modelId)).filter(
-      (other) => other.status === 'completed' && other.preprocessingKey === job.preprocessingKey && other.fileSize === job.fileSize,
+      (other) =>
+        other.status === 'completed' &&
+        other.preprocessingKey === job.preprocessingKey &&
+        other.fileSize === job.fileSize &&
+        JSON.stringify(other.dialect ?? null) === JSON.stringify(job.dialect ?? null),
     );
     if (candidates.length === 0) return null;
 
@@ -310,22 +321,25 @@ export class JobManager {
     let headerSkipped = false;
     let runStarted = performance.now();
 
-    for await (const csv of readCsv(file)) {
+    for await (const csv of readCsv(file, readOptionsOf(job))) {
       const stop = this.stopRequests.get(job.id);
       if (stop) return stop;
 
-      let rows = csv.rows;
+      let skipped = 0;
       if (!headerSkipped) {
-        rows = rows.slice(1);
+        skipped = 1;
         headerSkipped = true;
       }
       // On resume, rows up to the checkpoint already have stored results.
-      const alreadyDone = Math.max(0, Math.min(rows.length, job.rowsDone - rowsSeen));
+      const alreadyDone = Math.max(0, Math.min(csv.rows.length - skipped, job.rowsDone - rowsSeen));
       rowsSeen += alreadyDone;
-      rows = rows.slice(alreadyDone);
+      skipped += alreadyDone;
+      const rows = csv.rows.slice(skipped);
       if (rows.length === 0) continue;
+      const problems = new Map<number, string>();
+      for (const [index, problem] of csv.problems) if (index >= skipped) problems.set(index - skipped, problem);
 
-      const chunk = await this.scoreRows(job, model, mapping, rows, rowsSeen + 1, budget);
+      const chunk = await this.scoreRows(job, model, mapping, rows, problems, csv.dialect.decimal, rowsSeen + 1, budget);
       rowsSeen += rows.length;
 
       const now = performance.now();
@@ -344,7 +358,16 @@ export class JobManager {
   }
 
   /** Encodes and scores one chunk of rows; bad rows get a {@link RowError} and the rest their results. */
-  private async scoreRows(job: JobRecord, model: LoadedModel, mapping: ColumnMapping, rows: string[][], firstRow: number, budget: ChunkBudget): Promise<ChunkRecord> {
+  private async scoreRows(
+    job: JobRecord,
+    model: LoadedModel,
+    mapping: ColumnMapping,
+    rows: string[][],
+    problems: Map<number, string>,
+    decimal: CsvDialect['decimal'],
+    firstRow: number,
+    budget: ChunkBudget,
+  ): Promise<ChunkRecord> {
     const { tabular, encoder } = tabularOf(model);
     const width = encoder.width;
     const count = rows.length;
@@ -359,13 +382,16 @@ export class JobManager {
       const values = rows[i]!;
       const key = mapping.idColumn >= 0 ? values[mapping.idColumn] : undefined;
       if (tabular.label && mapping.labelColumn >= 0) labels[i] = parseLabel(values[mapping.labelColumn], tabular.label) ?? -1;
-      if (values.length !== mapping.header.length) {
-        const reason = `the row has ${values.length} fields but the header has ${mapping.header.length}; check the row for a missing or extra delimiter or an unclosed quote`;
+      const problem = problems.get(i);
+      if (problem || values.length !== mapping.header.length) {
+        const reason =
+          problem ??
+          `the row has ${values.length} fields but the header has ${mapping.header.length}; check the row for a missing or extra delimiter or an unclosed quote`;
         errors.push({ row: firstRow + i, column: '', value: '', reason, ...(key ? { key } : {}) });
         continue;
       }
       try {
-        encoder.encodeValues(values, mapping, encoded, goodCount * width);
+        encoder.encodeValues(values, mapping, encoded, goodCount * width, decimal);
         goodRows[goodCount++] = i;
       } catch (error) {
         if (!(error instanceof InvalidValueError)) throw error;

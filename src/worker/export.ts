@@ -44,7 +44,8 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
     return [labelFor(model, probability), formatProbability(probability), ''];
   };
 
-  for await (const csv of readCsv(file)) {
+  const options = job.dialect ? { delimiter: job.dialect.delimiter, encoding: job.dialect.encoding, decimal: job.dialect.decimal } : {};
+  for await (const csv of readCsv(file, options)) {
     const lines: string[][] = [];
     const rows = headerSkipped ? csv.rows : csv.rows.slice(1);
     headerSkipped = true;

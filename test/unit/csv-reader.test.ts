@@ -269,14 +269,45 @@ describe('sniffEncoding', () => {
 
 describe('sniffDialect', () => {
   it('detects tab delimiter', () => {
-    expect(sniffDialect('a\tb\tc\n1\t2\t3\n')).toEqual({ delimiter: '\t', linebreak: '\n' });
+    expect(sniffDialect('a\tb\tc\n1\t2\t3\n')).toEqual({ delimiter: '\t', linebreak: '\n', decimal: '.' });
   });
 
   it('detects pipe delimiter and CRLF', () => {
-    expect(sniffDialect('a|b|c\r\n1|2|3\r\n')).toEqual({ delimiter: '|', linebreak: '\r\n' });
+    expect(sniffDialect('a|b|c\r\n1|2|3\r\n')).toEqual({ delimiter: '|', linebreak: '\r\n', decimal: '.' });
   });
 
   it('defaults to comma', () => {
     expect(sniffDialect('single\nvalues\n').delimiter).toBe(',');
+  });
+
+  it('detects decimal comma with semicolons', () => {
+    expect(sniffDialect('name;price;weight\na;29,85;1,5\nb;3,10;2\n')).toEqual({ delimiter: ';', linebreak: '\n', decimal: ',' });
+  });
+
+  it('keeps decimal point with semicolons', () => {
+    expect(sniffDialect('name;price\na;29.85\nb;3.10\n').decimal).toBe('.');
+  });
+
+  it('keeps decimal point with commas', () => {
+    expect(sniffDialect('name,price\na,"29,85"\n').decimal).toBe('.');
+  });
+});
+
+describe('readCsv parse problems', () => {
+  it('reports an unclosed quote', async () => {
+    const text = 'a,b\n1,2\n3,"4\n5,6\n';
+    const chunks = [];
+    for await (const chunk of readCsv(new Blob([text]))) chunks.push(chunk);
+    const rows = chunks.flatMap((chunk) => chunk.rows);
+    const problems = chunks.flatMap((chunk) => [...chunk.problems.entries()]);
+
+    expect(rows).toHaveLength(3);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]![0]).toBe(2);
+    expect(problems[0]![1]).toContain('no closing quote');
+  });
+
+  it('reports no problems for clean rows', async () => {
+    for await (const chunk of readCsv(new Blob(['a,b\n"x, y",2\n']))) expect(chunk.problems.size).toBe(0);
   });
 });

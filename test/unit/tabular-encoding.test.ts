@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchColumns, type ColumnMapping } from '../../src/shared/columns';
 import { InvalidValueError } from '../../src/shared/errors';
 import type { NumberFeature } from '../../src/shared/manifest';
-import { createFeatureEncoder, parseLabel } from '../../src/shared/tabular';
+import { createFeatureEncoder, parseDecimal, parseLabel } from '../../src/shared/tabular';
 import { churnCsvPath, loadChurnManifest, readCsvFile } from './support/churn';
 
 const manifest = loadChurnManifest();
@@ -283,4 +283,36 @@ describe('parseLabel', () => {
       expect(parseLabel(text, label), String(text)).toBeNull();
     }
   });
+});
+
+describe('parseDecimal', () => {
+  const cases: [string, '.' | ',', number][] = [
+    ['29.85', '.', 29.85],
+    ['29,85', ',', 29.85],
+    ['1,234.5', '.', 1234.5],
+    ['1.234,5', ',', 1234.5],
+    ['1,234,567', '.', 1234567],
+    ['-12', '.', -12],
+    ['1e3', '.', 1000],
+  ];
+  for (const [text, decimal, expected] of cases) {
+    it(`reads ${text} with ${decimal}`, () => {
+      expect(parseDecimal(text, decimal)).toBe(expected);
+    });
+  }
+
+  const invalid: [string, '.' | ','][] = [
+    ['NaN', '.'],
+    ['Infinity', '.'],
+    ['-Infinity', '.'],
+    ['1e999', '.'],
+    ['29,85', '.'],
+    ['12,34,5', '.'],
+    ['abc', ','],
+  ];
+  for (const [text, decimal] of invalid) {
+    it(`rejects ${text} with ${decimal}`, () => {
+      expect(parseDecimal(text, decimal)).toBeNaN();
+    });
+  }
 });

@@ -11,11 +11,15 @@ export interface CsvDialect {
   linebreak: string;
   /** The encoding label used to decode the file, for example `utf-8` or `utf-16le`. */
   encoding: string;
+  /** The decimal mark of numbers: `,` in many European spreadsheet exports. */
+  decimal: '.' | ',';
 }
 
 export interface CsvChunk {
   /** Parsed rows in file order; the header is the first row of the first chunk. Empty lines are skipped. */
   rows: string[][];
+  /** Parse problems by index into `rows`, such as an unclosed quote. */
+  problems: Map<number, string>;
   /** Bytes of the file consumed so far, for progress. */
   bytesRead: number;
   dialect: CsvDialect;
@@ -28,7 +32,12 @@ export interface CsvReadOptions {
   delimiter?: string;
   /** Forces an encoding label instead of detecting it. */
   encoding?: string;
+  /** Forces the decimal mark instead of detecting it. */
+  decimal?: '.' | ',';
 }
+
+/** Text that has not formed one complete row after this many characters is an unclosed quote. */
+const maxPendingChars = 32 * 1024 * 1024;
 
 /** 128 K characters parse in a few milliseconds, so other work in the worker is never held up long. */
 const defaultChunkChars = 128 * 1024;
@@ -50,14 +59,48 @@ export function sniffEncoding(sample: Uint8Array, wholeFile = false): string {
   }
 }
 
-/** Detects the delimiter and line break from the start of the text, as PapaParse guesses them. */
-export function sniffDialect(text: string): { delimiter: string; linebreak: string } {
-  const preview = Papa.parse<string[]>(text, { preview: 20, skipEmptyLines: true, delimitersToGuess: [',', ';', '\t', '|'] });
-  return { delimiter: preview.meta.delimiter || ',', linebreak: preview.meta.linebreak || '\n' };
+/**
+ * Detects the delimiter and line break from the start of the text, as PapaParse guesses them, and
+ * the decimal mark: a comma when the delimiter is not a comma and comma decimals (`29,85`)
+ * outnumber point decimals.
+ */
+export function sniffDialect(text: string): { delimiter: string; linebreak: string; decimal: '.' | ',' } {
+  const preview = Papa.parse<string[]>(text, { preview: 50, skipEmptyLines: true, delimitersToGuess: [',', ';', '\t', '|'] });
+  const delimiter = preview.meta.delimiter || ',';
+  let commaDecimals = 0;
+  let pointDecimals = 0;
+  if (delimiter !== ',') {
+    for (const row of preview.data) {
+      for (const field of row) {
+        if (/^\s*[+-]?\d+,\d+\s*$/.test(field)) commaDecimals++;
+        else if (/^\s*[+-]?\d+\.\d+\s*$/.test(field)) pointDecimals++;
+      }
+    }
+  }
+  return { delimiter, linebreak: preview.meta.linebreak || '\n', decimal: commaDecimals > pointDecimals ? ',' : '.' };
 }
 
 function isEmptyLine(row: string[]): boolean {
   return row.length === 1 && row[0]!.trim() === '';
+}
+
+/** Drops empty lines and keeps PapaParse's row problems aligned with the rows that remain. */
+function keepRows(result: Papa.ParseResult<string[]>): { rows: string[][]; problems: Map<number, string> } {
+  const byParsedRow = new Map<number, string>();
+  for (const error of result.errors) {
+    if (error.row === undefined) continue;
+    const message = error.code === 'MissingQuotes' ? 'a quoted value has no closing quote, so the rest of the file was read as this one value' : error.message;
+    byParsedRow.set(error.row, message);
+  }
+  const rows: string[][] = [];
+  const problems = new Map<number, string>();
+  result.data.forEach((row, index) => {
+    if (isEmptyLine(row)) return;
+    const problem = byParsedRow.get(index);
+    if (problem) problems.set(rows.length, problem);
+    rows.push(row);
+  });
+  return { rows, problems };
 }
 
 /** Reads `file` as CSV, yielding chunks of rows until the end of the file. */
@@ -82,7 +125,12 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
   let baseIndex = 0;
 
   const parse = (text: string, final: boolean): CsvChunk => {
-    dialect ??= { ...sniffDialect(sampleText), encoding, ...(options.delimiter ? { delimiter: options.delimiter } : {}) };
+    dialect ??= {
+      ...sniffDialect(sampleText),
+      encoding,
+      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      ...(options.decimal ? { decimal: options.decimal } : {}),
+    };
     parser ??= new Papa.Parser({ delimiter: dialect.delimiter, newline: dialect.linebreak as '\n' | '\r' | '\r\n' });
     // With `final` false the parser stops before the last, possibly incomplete, row and reports
     // where it stopped. That rest is parsed again with the next text.
@@ -90,7 +138,14 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
     const consumed = result.meta.cursor - baseIndex;
     pending = final ? '' : text.slice(consumed);
     baseIndex = final ? 0 : result.meta.cursor;
-    return { rows: result.data.filter((row) => !isEmptyLine(row)), bytesRead, dialect };
+    if (pending.length > maxPendingChars) {
+      throw new TandemError(
+        'file-read-failed',
+        `A quoted value near byte ${bytesRead} runs on for more than ${maxPendingChars / 1024 / 1024} MB without a closing quote. ` +
+          'Close the quote (or remove the stray " character) and score the file again.',
+      );
+    }
+    return { ...keepRows(result), bytesRead, dialect };
   };
 
   try {
