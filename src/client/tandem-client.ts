@@ -18,7 +18,7 @@ import type {
   ModelInfo,
   TabularPrediction,
 } from '../shared/protocol';
-import type { TandemWorkerApi } from '../worker/api-types';
+import type { FaultKind, TandemWorkerApi } from '../worker/api-types';
 
 const log = createLogger('client');
 
@@ -182,5 +182,10 @@ export class TandemClient {
 
   metrics(): Promise<MetricsSnapshot> {
     return this.api.metrics();
+  }
+
+  /** Simulates a failure in the worker, for tests and support; see {@link TandemWorkerApi.injectFault}. */
+  injectFault(kind: FaultKind): Promise<void> {
+    return this.api.injectFault(kind);
   }
 }

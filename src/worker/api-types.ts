@@ -67,4 +67,12 @@ export interface TandemWorkerApi {
   exportResults(jobId: string): Promise<Blob>;
 
   metrics(): Promise<MetricsSnapshot>;
+
+  /**
+   * Simulates a failure, for tests and support: `webgpu-device-lost` destroys the WebGPU device,
+   * `worker-crash` ends this worker as a crash would.
+   */
+  injectFault(kind: FaultKind): Promise<void>;
 }
+
+export type FaultKind = 'webgpu-device-lost' | 'worker-crash';

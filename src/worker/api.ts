@@ -4,6 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { TandemError } from '../shared/errors';
+import { createLogger } from '../shared/logger';
 import type { MetricsSnapshot, TabularPrediction } from '../shared/protocol';
 import { openDatabase, type Database } from '../storage/db';
 import { deleteJob, getJobFile, toSummary } from '../storage/jobs';
@@ -13,10 +14,12 @@ import { exportImageJob, exportJob, queryImageResults } from './export';
 import { prepareImage } from './image-input';
 import { imageSpecOf, scoreImages, topClasses } from './image-run';
 import { getModel, loadModel } from './models';
+import { loseWebGpuDevice } from './engine';
 import { Scheduler } from './scheduler';
 import { labelFor, scoreEncoded } from './tabular-run';
 
 // Batch work waits 50 ms after each real-time request: about three frames of typing or dragging.
+const log = createLogger('api');
 const scheduler = new Scheduler(undefined, { interactionHoldMs: 50 });
 let database: Promise<Database> | null = null;
 let jobManager: Promise<JobManager> | null = null;
@@ -132,6 +135,16 @@ export const api: TandemWorkerApi = {
     const file = await getJobFile(await db(), jobId);
     if (!file) throw new TandemError('job-not-found', `The input file of job ${jobId} is no longer stored, so its rows cannot be exported. Score the file again.`);
     return exportJob(await db(), job, file, getModel(job.modelId));
+  },
+
+  async injectFault(kind) {
+    log.warn(`injecting fault ${kind}`);
+    if (kind === 'webgpu-device-lost') {
+      await loseWebGpuDevice();
+      return;
+    }
+    // Closing after the reply is sent leaves the page with a worker that never answers again.
+    setTimeout(() => self.close(), 0);
   },
 
   async metrics() {

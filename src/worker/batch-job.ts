@@ -34,6 +34,10 @@ function lockName(jobId: string): string {
   return `tandem-job-${jobId}`;
 }
 
+function isQuotaError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'QuotaExceededError';
+}
+
 function modelLockName(modelSha256: string): string {
   return `tandem-model-${modelSha256}`;
 }
@@ -268,6 +272,12 @@ export class JobManager {
         : await this.scoreFile(job, input, model, matchColumns(job.header, tabularOf(model).tabular), reporter);
       if (stopped) return this.stop(job, stopped, reporter);
     } catch (error) {
+      // The job in memory may be ahead of its last committed chunk: go back to the stored checkpoint.
+      Object.assign(job, await this.get(job.id));
+      if (isQuotaError(error)) {
+        log.error(`job ${job.id} paused: storage is full after row ${job.rowsDone}`, error);
+        return this.pauseForStorage(job, reporter);
+      }
       log.error(`job ${job.id} failed`, error);
       const message = error instanceof TandemError ? error.message : `Scoring stopped at row ${job.rowsDone + 1}: ${describeError(error)}`;
       return this.fail(job, message, reporter);
@@ -445,6 +455,23 @@ export class JobManager {
     await updateJob(this.db, job);
     reporter.report(true);
     log.info(`job ${job.id} ${job.status} after row ${job.rowsDone}`);
+    return job;
+  }
+
+  /** Pauses a job whose results no longer fit in storage; everything committed so far is kept. */
+  private async pauseForStorage(job: JobRecord, reporter: ProgressReporter): Promise<JobRecord> {
+    job.status = 'paused';
+    job.message =
+      `Storage is full: this browser's quota for the site was reached after row ${job.rowsDone}. ` +
+      'The results so far are kept. Delete old jobs or cached models to free space, then resume.';
+    job.updatedAt = Date.now();
+    try {
+      await updateJob(this.db, job);
+    } catch (error) {
+      // The stored record still says running, so the job shows as interrupted and can be resumed.
+      log.error(`job ${job.id}: storing the paused status failed as well`, error);
+    }
+    reporter.report(true);
     return job;
   }
 

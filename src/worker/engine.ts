@@ -117,3 +117,59 @@ export async function readFloats(tensor: ort.Tensor): Promise<Float32Array> {
   }
   return data;
 }
+
+/**
+ * Destroys the WebGPU device the runtime uses, as a driver reset or a lost GPU would. Fault
+ * injection for tests and support: the next WebGPU run fails and the model moves to WASM.
+ */
+export async function loseWebGpuDevice(): Promise<boolean> {
+  const device = (await ort.env.webgpu.device) as { destroy(): void } | undefined;
+  if (!device) return false;
+  device.destroy();
+  return true;
+}
+
+let webGpuLost: Promise<string> | null = null;
+
+/**
+ * Resolves with a reason when the runtime's WebGPU device is lost. Runs on a lost device never
+ * settle, so WebGPU runs race against this. Call it only after a WebGPU session exists.
+ */
+export function whenWebGpuLost(): Promise<string> {
+  webGpuLost ??= (async () => {
+    const device = (await ort.env.webgpu.device) as { lost: Promise<{ reason?: string; message?: string }> };
+    const info = await device.lost;
+    return info.message || info.reason || 'unknown reason';
+  })();
+  return webGpuLost;
+}
+
+/**
+ * Compiles a model on a separate, WASM-only build of the runtime. After a WebGPU device is lost,
+ * the main build can stay blocked on the run that never finished, so the fallback must not share
+ * its WebAssembly instance. The build (about 15 MB) is fetched only when this is first called.
+ */
+export async function compileIsolatedWasm(bytes: Uint8Array, modelName: string): Promise<CompiledModel> {
+  const [runtime, binary, glue] = await Promise.all([
+    import('onnxruntime-web/wasm'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
+    import('onnxruntime-web/ort-wasm-simd-threaded.mjs?url'),
+  ]);
+  runtime.env.wasm.wasmPaths = { wasm: new URL(binary.default, import.meta.url).href, mjs: new URL(glue.default, import.meta.url).href };
+  runtime.env.wasm.proxy = false;
+  runtime.env.wasm.numThreads = 1;
+  const session = await runtime.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  log.info(`compiled ${modelName} on the separate WASM runtime`);
+  return {
+    backend: 'wasm',
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    run: async (feeds) => {
+      // Tensors of the main build are rebuilt for this one: both only need type, data and dims.
+      const ownFeeds: Record<string, InstanceType<typeof runtime.Tensor>> = {};
+      for (const [name, tensor] of Object.entries(feeds)) ownFeeds[name] = new runtime.Tensor(tensor.type as 'float32', tensor.data as Float32Array, tensor.dims);
+      return (await session.run(ownFeeds)) as unknown as Record<string, ort.Tensor>;
+    },
+    release: () => session.release(),
+  };
+}

@@ -8,8 +8,9 @@ import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
 import { chooseBackend, zeroFeeds } from './backend-choice';
-import { candidateBackends, type CompiledModel } from './engine';
+import { candidateBackends, compileIsolatedWasm, whenWebGpuLost, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
+import { checkModelBytes } from '../shared/integrity';
 import { recallBackendChoice, rememberBackendChoice } from '../storage/settings';
 
 const log = createLogger('models');
@@ -47,11 +48,6 @@ async function fetchChecked(url: string, what: string): Promise<Response> {
   return response;
 }
 
-function looksLikeHtml(bytes: Uint8Array): boolean {
-  const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
-  return head.startsWith('<!doctype html') || head.startsWith('<html');
-}
-
 async function fetchManifest(url: string): Promise<ModelManifest> {
   const response = await fetchChecked(url, 'model manifest');
   const text = await response.text();
@@ -68,17 +64,7 @@ async function fetchManifest(url: string): Promise<ModelManifest> {
 async function fetchModelBytes(url: string, expectedSha256: string): Promise<Uint8Array> {
   const response = await fetchChecked(url, 'model file');
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (looksLikeHtml(bytes)) {
-    throw new TandemError('integrity-mismatch', `The server sent an HTML page for the model file at ${url}, not an ONNX model. Check the URL in the manifest.`);
-  }
-  const actual = bytesToHex(await sha256(bytes));
-  if (actual !== expectedSha256) {
-    throw new TandemError(
-      'integrity-mismatch',
-      `The model file at ${url} does not match its manifest: its SHA-256 is ${actual}, the manifest expects ${expectedSha256}. ` +
-        'The download may be truncated or the file replaced; reload to fetch it again.',
-    );
-  }
+  await checkModelBytes(url, bytes, expectedSha256);
   return bytes;
 }
 
@@ -91,6 +77,50 @@ async function warmUp(model: LoadedModel): Promise<void> {
   if (!feeds) return;
   const outputs = await model.compiled.run(feeds);
   for (const tensor of Object.values(outputs)) tensor.dispose();
+}
+
+/**
+ * Wraps a WebGPU session so that a failed run (a lost device, a driver reset) recompiles the model
+ * on WASM and retries there; later runs stay on WASM. The model's info then names the new backend
+ * and why, so the UI and the metrics show the switch.
+ */
+function withWasmFallback(model: LoadedModel, gpu: CompiledModel, bytes: Uint8Array): CompiledModel {
+  let current = gpu;
+  let switching: Promise<CompiledModel> | null = null;
+
+  const switchToWasm = (error: unknown): Promise<CompiledModel> => {
+    switching ??= (async () => {
+      log.warn(`model ${model.manifest.name}: a WebGPU run failed, so WASM runs it from now on`, error);
+      const wasm = await compileIsolatedWasm(bytes, model.manifest.name);
+      current = wasm;
+      model.info.backend = 'wasm';
+      model.info.backendReason = `WebGPU failed during a run (${describeError(error)}), so WASM runs the model now`;
+      gpu.release().catch((releaseError) => log.warn('releasing the failed WebGPU session failed', releaseError));
+      return wasm;
+    })();
+    return switching;
+  };
+
+  return {
+    get backend() {
+      return current.backend;
+    },
+    inputNames: gpu.inputNames,
+    outputNames: gpu.outputNames,
+    async run(feeds) {
+      const session = current;
+      if (session.backend !== 'webgpu') return session.run(feeds);
+      const lost = whenWebGpuLost().then((reason) => {
+        throw new Error(`the WebGPU device was lost: ${reason}`);
+      });
+      try {
+        return await Promise.race([session.run(feeds), lost]);
+      } catch (error) {
+        return (await switchToWasm(error)).run(feeds);
+      }
+    },
+    release: () => current.release(),
+  };
 }
 
 async function load(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
@@ -125,6 +155,7 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
     encoder: manifest.tabular ? createFeatureEncoder(manifest.tabular.features) : null,
     preprocessingKey,
   };
+  if (compiled.backend === 'webgpu') model.compiled = withWasmFallback(model, compiled, bytes);
   await warmUp(model);
   byId.set(info.id, model);
   log.info(`loaded ${manifest.name} ${manifest.version} on ${choice.backend} in ${info.loadMs.toFixed(0)} ms`);
