@@ -96,3 +96,12 @@ describe('evaluate', () => {
     expect(empty.rocAuc).toBeNaN();
   });
 });
+
+describe('rocAuc at scale', () => {
+  it('handles all-tied scores in linear time', () => {
+    const count = 400_000;
+    const scores = new Float32Array(count).fill(0.5);
+    const labels = new Int8Array(count).map((_, i) => i % 2);
+    expect(rocAuc(scores, labels)).toBe(0.5);
+  });
+});

@@ -154,9 +154,17 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
       if (done) break;
       bytesRead += value.byteLength;
       pending += decoder.decode(value, { stream: true });
-      if (pending.length >= chunkChars) {
-        const chunk = parse(pending, false);
+      // A single read can bring megabytes; parsing them in one go would hold the worker for
+      // hundreds of milliseconds, so the text goes to the parser about `chunkChars` at a time.
+      while (pending.length >= chunkChars) {
+        const before = pending.length;
+        const rest = pending.slice(chunkChars);
+        let chunk = parse(pending.slice(0, chunkChars), false);
+        pending += rest;
+        // A row longer than `chunkChars` completes only with more text.
+        if (chunk.rows.length === 0 && pending.length === before) chunk = parse(pending, false);
         if (chunk.rows.length > 0) yield chunk;
+        if (pending.length === before) break;
       }
     }
     pending += decoder.decode();
