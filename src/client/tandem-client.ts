@@ -42,6 +42,29 @@ export interface ClientOptions {
 }
 
 const workerName = 'tandem-inference';
+
+/** While a job runs, the worker is pinged this often, and declared lost if it misses one reply. */
+const heartbeatIntervalMs = 1000;
+/** A busy worker answers within milliseconds, since batch work yields between chunks; 5 s is ample. */
+const heartbeatTimeoutMs = 5000;
+
+/** The worker stopped answering: it crashed, ran out of memory or was closed. */
+export class WorkerLostError extends Error {
+  override name = 'WorkerLostError';
+
+  constructor() {
+    super('The inference worker stopped answering.');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function splitModelKey(key: string): [string, BackendPreference] {
+  const at = key.lastIndexOf('#');
+  return [key.slice(0, at), key.slice(at + 1) as BackendPreference];
+}
 const sharedClientKey = Symbol.for('tandem.shared-client');
 
 /**
@@ -59,10 +82,13 @@ function startWorker(url: URL): Worker {
 export class TandemClient {
   private static instance: TandemClient | null = null;
 
-  private readonly worker: Worker;
-  private readonly api: Comlink.Remote<TandemWorkerApi>;
+  private worker: Worker;
+  private api: Comlink.Remote<TandemWorkerApi>;
+  private readonly options: ClientOptions;
   private readonly models = new Map<string, Promise<ModelInfo>>();
   private readonly workerErrorListeners = new Set<(message: string) => void>();
+  private readonly restartListeners = new Set<() => void>();
+  private restarting: Promise<void> | null = null;
 
   /**
    * Returns the page's one client, starting its worker on first use. `options` apply only to the
@@ -79,14 +105,76 @@ export class TandemClient {
 
   private constructor(options: ClientOptions) {
     installErrorTransfer();
-    this.worker = options.workerUrl
-      ? startWorker(new URL(options.workerUrl, location.href))
+    this.options = options;
+    this.worker = this.startWorker();
+    this.api = Comlink.wrap<TandemWorkerApi>(this.worker);
+  }
+
+  private startWorker(): Worker {
+    const worker = this.options.workerUrl
+      ? startWorker(new URL(this.options.workerUrl, location.href))
       : new Worker(new URL('../worker/index.ts', import.meta.url), { type: 'module', name: workerName });
-    this.worker.addEventListener('error', (event) => {
+    worker.addEventListener('error', (event) => {
       log.error('The inference worker failed', event.message);
       for (const listener of this.workerErrorListeners) listener(event.message || 'the worker script could not be loaded');
     });
-    this.api = Comlink.wrap<TandemWorkerApi>(this.worker);
+    return worker;
+  }
+
+  /**
+   * Replaces a worker that stopped answering with a new one and loads the same models into it.
+   * Model ids stay the same, since they are derived from the model files.
+   */
+  private restartWorker(): Promise<void> {
+    this.restarting ??= (async () => {
+      log.warn('The inference worker stopped answering; starting a new one');
+      this.worker.terminate();
+      this.worker = this.startWorker();
+      this.api = Comlink.wrap<TandemWorkerApi>(this.worker);
+      const loads = [...this.models.keys()].map((key) => {
+        const [manifestUrl, backend] = splitModelKey(key);
+        const pending = this.api.loadModel(manifestUrl, backend);
+        this.models.set(key, pending);
+        return pending.catch((error) => log.error(`reloading ${manifestUrl} after the restart failed`, error));
+      });
+      await Promise.all(loads);
+      for (const listener of this.restartListeners) listener();
+    })().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
+  /** Calls `listener` after a worker that stopped answering was replaced. Returns a function that removes it. */
+  onWorkerRestart(listener: () => void): () => void {
+    this.restartListeners.add(listener);
+    return () => this.restartListeners.delete(listener);
+  }
+
+  /**
+   * Rejects with a {@link WorkerLostError} when the worker misses a heartbeat: it crashed, ran out
+   * of memory or was closed. `stop` ends the watch.
+   */
+  private watchWorker(): { lost: Promise<never>; stop: () => void } {
+    let timer: number | undefined;
+    let stopped = false;
+    const lost = new Promise<never>((_, reject) => {
+      const beat = async () => {
+        const answered = await Promise.race([this.api.ping().then(() => true), sleep(heartbeatTimeoutMs).then(() => false)]);
+        if (stopped) return;
+        if (!answered) reject(new WorkerLostError());
+        else timer = window.setTimeout(beat, heartbeatIntervalMs);
+      };
+      timer = window.setTimeout(beat, heartbeatIntervalMs);
+    });
+    lost.catch(() => undefined);
+    return {
+      lost,
+      stop: () => {
+        stopped = true;
+        window.clearTimeout(timer);
+      },
+    };
   }
 
   /**
@@ -144,10 +232,23 @@ export class TandemClient {
 
     const onAbort = () => void this.api.cancelJob(jobId);
     signal?.addEventListener('abort', onAbort, { once: true });
+    const report = Comlink.proxy((progress: JobProgress) => onProgress?.(progress));
     try {
-      const summary = await this.api.runJob(jobId, Comlink.proxy((progress: JobProgress) => onProgress?.(progress)));
-      if (summary.status === 'cancelled' && signal?.aborted) throw abortError(`Job ${jobId} was cancelled.`);
-      return summary;
+      // A job whose worker is lost resumes in a new worker from its last committed chunk.
+      for (;;) {
+        const watch = this.watchWorker();
+        try {
+          const summary = await Promise.race([this.api.runJob(jobId, report), watch.lost]);
+          if (summary.status === 'cancelled' && signal?.aborted) throw abortError(`Job ${jobId} was cancelled.`);
+          return summary;
+        } catch (error) {
+          if (!(error instanceof WorkerLostError)) throw error;
+          await this.restartWorker();
+          if (signal?.aborted) throw abortError(`Job ${jobId} was cancelled.`);
+        } finally {
+          watch.stop();
+        }
+      }
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -68,6 +68,9 @@ export interface TandemWorkerApi {
 
   metrics(): Promise<MetricsSnapshot>;
 
+  /** Returns at once; the page's heartbeat uses it to notice a worker that stopped. */
+  ping(): Promise<number>;
+
   /**
    * Simulates a failure, for tests and support: `webgpu-device-lost` destroys the WebGPU device,
    * `worker-crash` ends this worker as a crash would.

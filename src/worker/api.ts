@@ -137,6 +137,10 @@ export const api: TandemWorkerApi = {
     return exportJob(await db(), job, file, getModel(job.modelId));
   },
 
+  async ping() {
+    return Date.now();
+  },
+
   async injectFault(kind) {
     log.warn(`injecting fault ${kind}`);
     if (kind === 'webgpu-device-lost') {

@@ -105,14 +105,21 @@ describe('churn batch faults', () => {
     await launched.close();
   });
 
+  let reference: string | null = null;
+
+  /** Returns the export of the large file scored without interruption, in a separate profile. */
+  async function uninterruptedExport(): Promise<string> {
+    if (reference !== null) return reference;
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    reference = await exportJob(page, await scoreFile(page, largeFile));
+    await launched.close();
+    return reference;
+  }
+
   it('resumes after a reload with an identical export', async () => {
-    // Reference: the same file scored without interruption, in a separate browser profile.
-    const reference = await launchBrowser();
-    const referencePage = await reference.context.newPage();
-    await openApp(referencePage, served.url, backend);
-    const referenceJob = await scoreFile(referencePage, largeFile);
-    const expected = await exportJob(referencePage, referenceJob);
-    await reference.close();
+    const expected = await uninterruptedExport();
 
     const launched = await launchBrowser();
     const page = await launched.context.newPage();
@@ -135,6 +142,28 @@ describe('churn batch faults', () => {
     const actual = await exportJob(page, jobId);
     expect(actual.length).toBe(expected.length);
     expect(actual === expected).toBe(true);
+    await launched.close();
+  });
+
+  it('restarts a crashed worker and finishes the job', async () => {
+    const expected = await uninterruptedExport();
+    const launched = await launchBrowser();
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, backend);
+    await page.locator('[data-testid=file-input]').setInputFiles(largeFile);
+    await expect.poll(() => page.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+
+    await page.evaluate(() => window.tandem!.client.injectFault('worker-crash'));
+    const job = page.locator('[data-testid=job]').first();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
+    const actual = await exportJob(page, (await job.getAttribute('data-job-id'))!);
+    expect(actual.length).toBe(expected.length);
+    expect(actual === expected).toBe(true);
+
+    // The restarted worker serves real-time requests too.
+    const before = await page.locator('[data-testid=probability]').getAttribute('data-value');
+    await page.locator('[data-feature="tenure"]').first().fill('2');
+    await expect.poll(() => page.locator('[data-testid=probability]').getAttribute('data-value'), { timeout: 10_000 }).not.toBe(before);
     await launched.close();
   });
 });
