@@ -159,9 +159,9 @@ function axisTaps(inSize: number, outSize: number): AxisTap[] {
 }
 
 /**
- * Resizes a gray image to outWidth x outHeight, area averaging along an axis that shrinks and
- * bilinear interpolation along one that grows (the rule of OpenCV's INTER_AREA).
- * Both filters are separable, so it resizes the rows first, then the columns.
+ * Resizes a gray image to outWidth x outHeight, with area averaging along an axis that shrinks
+ * and bilinear interpolation along one that grows. Both filters are separable, so it resizes
+ * the rows first, then the columns.
  */
 export function resizeArea(
   gray: Float32Array,
