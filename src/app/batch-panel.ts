@@ -4,59 +4,18 @@ import { TandemClient } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
-import '../ui/evaluation-view';
+import { formatProgress, plural, type UnitNames } from '../ui/format';
+import { JobActionEvent, statusText } from '../ui/job-list';
+import '../ui/job-list';
 import { base } from '../ui/theme';
 
 const log = createLogger('batch');
 
-const count = new Intl.NumberFormat('en');
-const approximate = new Intl.NumberFormat('en', { maximumSignificantDigits: 3 });
-const rate = new Intl.NumberFormat('en', { maximumSignificantDigits: 2 });
-const seconds = new Intl.NumberFormat('en', { maximumFractionDigits: 1 });
-const when = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
-
-/** How many of a job's stored row errors the list shows. */
-const visibleRowErrors = 5;
+const rowUnits: UnitNames = { one: 'row', other: 'rows' };
 
 /** Errors from the worker cross Comlink as plain `Error`s that keep their `name`, so match on it. */
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
-}
-
-function plural(n: number, singular: string, pluralForm: string): string {
-  return `${count.format(n)} ${n === 1 ? singular : pluralForm}`;
-}
-
-/** Formats a duration in seconds as "3 s", "2 min 5 s" or "1 h 4 min". */
-function formatDuration(totalSeconds: number): string {
-  const whole = Math.max(0, Math.ceil(totalSeconds));
-  if (whole < 60) return `${whole} s`;
-  if (whole < 3600) return `${Math.floor(whole / 60)} min ${whole % 60} s`;
-  return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
-}
-
-/** Formats progress as "12,345 of about 20,000 rows · 8,100 rows/s · 3 s left". */
-function formatProgress(progress: JobProgress): string {
-  const parts: string[] = [];
-  const total = progress.rowsTotalEstimate;
-  const fileRead = progress.bytesTotal > 0 && progress.bytesDone >= progress.bytesTotal;
-  if (total === null) parts.push(`${count.format(progress.rowsDone)} rows`);
-  else if (fileRead) parts.push(`${count.format(progress.rowsDone)} of ${count.format(total)} rows`);
-  else parts.push(`${count.format(progress.rowsDone)} of about ${approximate.format(total)} rows`);
-  if (progress.rowsPerSecond > 0) parts.push(`${rate.format(progress.rowsPerSecond)} rows/s`);
-  if (progress.secondsLeft !== null) parts.push(`${formatDuration(progress.secondsLeft)} left`);
-  return parts.join(' · ');
-}
-
-function statusText(job: JobSummary): string {
-  switch (job.status) {
-    case 'completed':
-      return job.errorCount > 0 ? `completed with ${plural(job.errorCount, 'row error', 'row errors')}` : 'completed';
-    case 'failed':
-      return `failed: ${job.message ?? 'no reason was recorded'}`;
-    default:
-      return job.status;
-  }
 }
 
 /** Returns the export's file name: `churn.csv` becomes `churn-scored.csv`. */
@@ -182,62 +141,9 @@ export class BatchPanel extends LitElement {
         margin: 0;
       }
 
-      ul.jobs {
-        list-style: none;
-        margin: 0;
-        padding: 0;
-        display: flex;
-        flex-direction: column;
-        gap: 0.75rem;
-      }
-
-      li.job {
-        padding: 0.75rem clamp(0.75rem, 2.5vw, 1rem);
-        border: 1px solid var(--tandem-border);
-        border-radius: var(--tandem-radius);
-      }
-
-      .job-head {
-        display: flex;
-        flex-wrap: wrap;
-        justify-content: space-between;
-        gap: 0.25rem 1rem;
-      }
-
       .file-name {
         font-weight: 600;
         overflow-wrap: anywhere;
-      }
-
-      .status {
-        font-size: 0.875rem;
-        font-weight: 600;
-      }
-
-      .status-completed {
-        color: var(--tandem-success);
-      }
-
-      .status-failed {
-        color: var(--tandem-danger);
-      }
-
-      .facts {
-        font-size: 0.875rem;
-        color: var(--tandem-muted);
-        font-variant-numeric: tabular-nums;
-        margin: 0.125rem 0 0.5rem;
-      }
-
-      .row-errors {
-        font-size: 0.875rem;
-        margin: 0 0 0.75rem;
-        padding-left: 1.25rem;
-        overflow-wrap: anywhere;
-      }
-
-      tandem-evaluation-view {
-        margin: 0.5rem 0 0.75rem;
       }
     `,
   ];
@@ -294,11 +200,13 @@ export class BatchPanel extends LitElement {
       ${this.problem ? html`<p class="problem" role="alert" data-testid="batch-error">${this.problem}</p>` : nothing}
       <p class="notice" role="status" data-testid="batch-notice">${this.notice ?? ''}</p>
       <h3>Past files</h3>
-      ${this.jobs.every((job) => job.id === this.active?.jobId)
-        ? html`<p class="muted" data-testid="no-jobs">No files scored with this model yet.</p>`
-        : html`<ul class="jobs">
-            ${this.jobs.filter((job) => job.id !== this.active?.jobId).map((job) => this.renderJob(job))}
-          </ul>`}
+      <tandem-job-list
+        .jobs=${this.jobs.filter((job) => job.id !== this.active?.jobId)}
+        ?busy=${busy}
+        .evaluationLabels=${this.evaluationLabels()}
+        emptyText="No files scored with this model yet."
+        @job-action=${this.onJobAction}
+      ></tandem-job-list>
     `;
   }
 
@@ -316,7 +224,7 @@ export class BatchPanel extends LitElement {
           value=${hasBytes ? progress.bytesDone : nothing}
           aria-label="Scoring progress"
         ></progress>
-        <p class="progress-text" data-testid="progress">${progress ? formatProgress(progress) : 'Starting…'}</p>
+        <p class="progress-text" data-testid="progress">${progress ? formatProgress(progress, rowUnits) : 'Starting…'}</p>
         <div class="actions">
           <button data-testid="pause" ?disabled=${active.pausing} @click=${this.onPause}>
             ${active.pausing ? 'Pausing…' : 'Pause'}
@@ -327,68 +235,10 @@ export class BatchPanel extends LitElement {
     `;
   }
 
-  private renderJob(job: JobSummary) {
-    const inProgress = job.status === 'running' || job.status === 'queued';
-    const resumable = job.status === 'paused' || job.status === 'interrupted';
+  /** Returns the class names for a job's evaluation, from the model's two output labels. */
+  private evaluationLabels(): [string, string] {
     const labels = this.model?.manifest.output.labels;
-
-    return html`
-      <li class="job" data-testid="job" data-job-id=${job.id} data-status=${job.status}>
-        <div class="job-head">
-          <span class="file-name">${job.fileName}</span>
-          <span class="status status-${job.status}" data-testid="status">${statusText(job)}</span>
-        </div>
-        <div class="facts">
-          <span data-testid="rows" data-value=${job.rowsDone}>${plural(job.rowsDone, 'row', 'rows')}</span>
-          ${this.renderSpeed(job)} · ${when.format(job.createdAt)}
-        </div>
-        ${job.cachedFrom ? html`<p class="facts" data-testid="cached">served from cache, no inference</p>` : nothing}
-        ${this.renderRowErrors(job)}
-        ${job.evaluation
-          ? html`<tandem-evaluation-view
-              .evaluation=${job.evaluation}
-              .labels=${labels?.length === 2 ? [labels[0]!, labels[1]!] : ['No', 'Yes']}
-            ></tandem-evaluation-view>`
-          : nothing}
-        <div class="actions">
-          <button data-testid="export" ?disabled=${inProgress} @click=${() => this.exportJob(job)}>Export CSV</button>
-          ${resumable
-            ? html`<button class="primary" data-testid="resume" ?disabled=${this.active !== null} @click=${() => this.runJob(job)}>
-                Resume
-              </button>`
-            : nothing}
-          <button class="danger" data-testid="delete" ?disabled=${inProgress} @click=${() => this.deleteJob(job)}>
-            Delete
-          </button>
-        </div>
-      </li>
-    `;
-  }
-
-  private renderSpeed(job: JobSummary) {
-    if (job.cachedFrom || job.runMs <= 0 || job.rowsDone === 0) return nothing;
-    const perSecond = job.rowsDone / (job.runMs / 1000);
-    const duration = job.runMs < 1000 ? `${Math.round(job.runMs)} ms` : `${seconds.format(job.runMs / 1000)} s`;
-    return html` · <span data-testid="speed">${rate.format(perSecond)} rows/s in ${duration}</span>`;
-  }
-
-  private renderRowErrors(job: JobSummary) {
-    if (job.sampleErrors.length === 0) return nothing;
-    const visibleErrors = job.sampleErrors.slice(0, visibleRowErrors);
-    const more = job.errorCount - visibleErrors.length;
-
-    return html`
-      <ul class="row-errors" data-testid="row-errors">
-        ${visibleErrors.map(
-          (error) => html`<li>
-            ${error.column
-              ? `Row ${count.format(error.row)}, column ${error.column}: "${error.value}" — ${error.reason}`
-              : `Row ${count.format(error.row)}: ${error.reason}`}
-          </li>`,
-        )}
-        ${more > 0 ? html`<li class="muted">and ${plural(more, 'more row', 'more rows')}; the export lists every error.</li>` : nothing}
-      </ul>
-    `;
+    return labels?.length === 2 ? [labels[0]!, labels[1]!] : ['No', 'Yes'];
   }
 
   private renderSampleButton(busy: boolean) {
@@ -438,6 +288,24 @@ export class BatchPanel extends LitElement {
     // Clearing the input lets the user choose the same file again, which the result cache serves at once.
     input.value = '';
     if (file) void this.scoreFile(file);
+  }
+
+  private onJobAction(event: JobActionEvent): void {
+    const { job } = event;
+    switch (event.action) {
+      case 'export':
+        void this.exportJob(job);
+        break;
+      case 'resume':
+        void this.runJob(job);
+        break;
+      case 'delete':
+        void this.deleteJob(job);
+        break;
+      case 'open':
+        // The list here is not openable: a CSV job has no results view.
+        break;
+    }
   }
 
   private onPause(): void {

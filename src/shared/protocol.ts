@@ -135,7 +135,10 @@ export interface ImageResultRow {
   probability: number | null;
   top: ClassProbability[];
   error: string | null;
+  /** What the model saw, `previewWidth` x `previewHeight` gray pixels, or null for an error row. */
   preview: Uint8Array | null;
+  previewWidth: number;
+  previewHeight: number;
 }
 
 export interface ImageResultQuery {

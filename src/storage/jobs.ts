@@ -46,8 +46,13 @@ export async function commitChunk(db: Database, job: JobRecord, chunk: ChunkReco
   await Promise.all([tx.objectStore('chunks').put(chunk), tx.objectStore('jobs').put(job), ...imageResults.map((result) => cache.put(result)), tx.done]);
 }
 
-export function getImageResult(db: Database, key: [string, string, string]): Promise<ImageResultRecord | undefined> {
-  return db.get('imageResults', key);
+/** Looks up many cached image results in one transaction; the answer has one entry per key. */
+export async function getImageResults(db: Database, keys: readonly [string, string, string][]): Promise<(ImageResultRecord | undefined)[]> {
+  if (keys.length === 0) return [];
+  const tx = db.transaction('imageResults', 'readonly');
+  const results = await Promise.all(keys.map((key) => tx.store.get(key)));
+  await tx.done;
+  return results;
 }
 
 /** Yields a job's chunks in row order, one at a time, so a large job is never held whole. */

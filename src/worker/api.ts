@@ -3,7 +3,7 @@
  * protocol between the page and the worker.
  */
 import * as Comlink from 'comlink';
-import { TandemError } from '../shared/errors';
+import { InvalidValueError, TandemError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { MetricsSnapshot, TabularPrediction } from '../shared/protocol';
 import { openDatabase, type Database } from '../storage/db';
@@ -71,7 +71,14 @@ export const api: TandemWorkerApi = {
     const spec = imageSpecOf(model);
     const enqueued = performance.now();
     // Decoding runs before the request is queued: it is asynchronous and does not hold up other work.
-    const prepared = await prepareImage(image instanceof File ? image.name : 'image', image, spec);
+    const name = image instanceof File ? image.name : 'The image';
+    let prepared;
+    try {
+      prepared = await prepareImage(image instanceof File ? image.name : 'image.png', image, spec);
+    } catch (error) {
+      if (!(error instanceof InvalidValueError)) throw error;
+      throw new TandemError('invalid-input', `${name} could not be classified because ${error.reason}.`);
+    }
     return scheduler.schedule(
       'realtime',
       async () => {

@@ -34,6 +34,14 @@ function lockName(jobId: string): string {
   return `tandem-job-${jobId}`;
 }
 
+/** Names an image batch: the file, the folder all files share, or a count. */
+function batchName(files: readonly File[]): string {
+  if (files.length === 1) return files[0]!.name;
+  const folders = new Set(files.map((file) => file.webkitRelativePath.split('/')[0] ?? ''));
+  const [folder] = folders;
+  return folders.size === 1 && folder ? `${folder} (${files.length} files)` : `${files.length} files`;
+}
+
 function isQuotaError(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'QuotaExceededError';
 }
@@ -136,7 +144,7 @@ export class JobManager {
       kind: 'image',
       modelId: model.info.sha256,
       modelName: model.manifest.name,
-      fileName: files.length === 1 ? files[0]!.name : `${files.length} files`,
+      fileName: batchName(files),
       fileSize: files.reduce((sum, file) => sum + file.size, 0),
       fileLastModified: Math.max(...files.map((file) => file.lastModified)),
       fileHash: null,

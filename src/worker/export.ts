@@ -10,6 +10,7 @@ import type { ChunkRecord, Database, JobRecord } from '../storage/db';
 import { readChunks } from '../storage/jobs';
 import type { LoadedModel } from './models';
 import { readCsv } from './readers/csv';
+import { imageSpecOf } from './image-run';
 import { labelFor } from './tabular-run';
 
 export const resultColumns = ['prediction', 'probability', 'error'] as const;
@@ -72,7 +73,7 @@ export function formatTop(top: readonly ClassProbability[]): string {
 }
 
 /** Returns row `i` of an image chunk as the grid and the export show it. */
-export function imageRowOf(chunk: ChunkRecord, i: number, labels: readonly string[], errorsByRow: Map<number, RowError>): ImageResultRow {
+export function imageRowOf(chunk: ChunkRecord, i: number, labels: readonly string[], errorsByRow: Map<number, RowError>, size: { width: number; height: number }): ImageResultRow {
   const row = chunk.firstRow + i;
   const error = errorsByRow.get(row);
   const pixels = chunk.previews && chunk.rowCount > 0 ? chunk.previews.length / chunk.rowCount : 0;
@@ -89,6 +90,8 @@ export function imageRowOf(chunk: ChunkRecord, i: number, labels: readonly strin
     top,
     error: error ? error.reason : null,
     preview: error || pixels === 0 ? null : chunk.previews!.slice(i * pixels, (i + 1) * pixels),
+    previewWidth: size.width,
+    previewHeight: size.height,
   };
 }
 
@@ -100,7 +103,7 @@ export async function exportImageJob(db: Database, job: JobRecord, model: Loaded
     const errorsByRow = new Map(chunk.errors.map((error) => [error.row, error]));
     const lines: string[][] = [];
     for (let i = 0; i < chunk.rowCount; i++) {
-      const row = imageRowOf(chunk, i, labels, errorsByRow);
+      const row = imageRowOf(chunk, i, labels, errorsByRow, imageSpecOf(model).size);
       lines.push([row.name, row.prediction ?? '', row.probability === null ? '' : formatProbability(row.probability), formatTop(row.top), row.error ?? '']);
     }
     parts.push(new Blob([Papa.unparse(lines, { newline: '\n' }) + '\n']));
@@ -122,7 +125,7 @@ export async function queryImageResults(db: Database, job: JobRecord, model: Loa
       if (query.errorsOnly && !hasError) continue;
       if (query.label !== undefined && label !== query.label) continue;
       if (query.maxProbability !== undefined && (hasError || !(probability < query.maxProbability))) continue;
-      if (total >= query.offset && rows.length < query.limit) rows.push(imageRowOf(chunk, i, labels, errorsByRow));
+      if (total >= query.offset && rows.length < query.limit) rows.push(imageRowOf(chunk, i, labels, errorsByRow, imageSpecOf(model).size));
       total += 1;
     }
   }

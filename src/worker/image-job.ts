@@ -10,7 +10,7 @@ import { InvalidValueError, describeError, type RowError } from '../shared/error
 import { bytesToHex, sha256 } from '../shared/hash';
 import { createLogger } from '../shared/logger';
 import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../storage/db';
-import { getImageResult } from '../storage/jobs';
+import { getImageResults } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { prepareImage } from './image-input';
 import { imageSpecOf, scoreImages, topClasses } from './image-run';
@@ -22,6 +22,18 @@ const log = createLogger('image-job');
 
 /** Images per committed chunk: a checkpoint every few hundred milliseconds of work. */
 const imagesPerChunk = 256;
+
+/** Images decoded at once. */
+const decodeConcurrency = 8;
+
+/** Runs `work` on every item with at most `limit` running at a time. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(runners);
+}
 
 interface PendingImage {
   position: number;
@@ -60,26 +72,54 @@ export async function scoreImageEntries(
   const pending: PendingImage[] = [];
   const cacheEntries: ImageResultRecord[] = [];
 
-  for (let i = 0; i < count; i++) {
+  const fail = (i: number, error: unknown) => {
+    const reason = error instanceof InvalidValueError ? error.reason : `it could not be processed: ${describeError(error)}`;
+    errors.push({ row: firstRow + i, column: 'file', value: entries[i]!.name, reason });
+  };
+
+  // Step 1: read and hash every entry. Hashing is asynchronous, so the entries run concurrently.
+  const keyed = await Promise.all(
+    entries.map(async (entry, i) => {
+      try {
+        if (!entry.data) throw new InvalidValueError('file', entry.name, entry.error ?? 'the file could not be read');
+        const bytes = new Uint8Array(await entry.data.arrayBuffer());
+        const cacheKey: [string, string, string] = [model.info.sha256, model.preprocessingKey, bytesToHex(await sha256(bytes))];
+        return { i, bytes, cacheKey };
+      } catch (error) {
+        fail(i, error);
+        return null;
+      }
+    }),
+  );
+
+  // Step 2: one transaction looks up every image in the result cache.
+  const present = keyed.filter((item) => item !== null);
+  const cached = await getImageResults(db, present.map((item) => item.cacheKey));
+  const misses: typeof present = [];
+  present.forEach((item, j) => {
+    const hit = cached[j];
+    if (!hit) {
+      misses.push(item);
+      return;
+    }
+    topIndices.set(hit.topIndices, item.i * 3);
+    topProbabilities.set(hit.topProbabilities, item.i * 3);
+    previews.set(hit.preview, item.i * pixels);
+  });
+
+  // Step 3: decode and preprocess the misses, a few at a time: createImageBitmap decodes off
+  // this thread, so overlapping decodes keeps the worker busy with the pure-JS steps.
+  await forEachConcurrently(misses, decodeConcurrency, async ({ i, bytes, cacheKey }) => {
     const entry = entries[i]!;
     try {
-      if (!entry.data) throw new InvalidValueError('file', entry.name, entry.error ?? 'the file could not be read');
-      const bytes = new Uint8Array(await entry.data.arrayBuffer());
-      const cacheKey: [string, string, string] = [model.info.sha256, model.preprocessingKey, bytesToHex(await sha256(bytes))];
-      const cached = await getImageResult(db, cacheKey);
-      if (cached) {
-        topIndices.set(cached.topIndices, i * 3);
-        topProbabilities.set(cached.topProbabilities, i * 3);
-        previews.set(cached.preview, i * pixels);
-        continue;
-      }
-      const prepared = await prepareImage(entry.name, new Blob([bytes], { type: entry.data.type }), spec);
+      const prepared = await prepareImage(entry.name, new Blob([bytes], { type: entry.data?.type ?? '' }), spec);
       pending.push({ position: i, tensor: prepared.tensor, cacheKey, preview: prepared.preview });
     } catch (error) {
-      const reason = error instanceof InvalidValueError ? error.reason : `it could not be processed: ${describeError(error)}`;
-      errors.push({ row: firstRow + i, column: 'file', value: entry.name, reason });
+      fail(i, error);
     }
-  }
+  });
+  pending.sort((a, b) => a.position - b.position);
+  errors.sort((a, b) => a.row - b.row);
 
   for (let start = 0; start < pending.length; ) {
     const size = Math.min(budget.nextRows(), pending.length - start);

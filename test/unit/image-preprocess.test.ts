@@ -1,12 +1,15 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
+  contentBox,
+  crop,
   estimateBackground,
   type ImageSpec,
   invert,
   padToSquare,
   preprocessImage,
   resizeArea,
+  stretchContrast,
   toGrayscale,
   toTensor,
 } from "../../src/worker/preprocess/image";
@@ -323,5 +326,30 @@ describe("preprocessImage", () => {
     expect(() => preprocessImage(rgba, 8, 8, { ...SMALL_SPEC, do_resize: false })).toThrow(
       /8x8 after padding, but the model input is 4x4/,
     );
+  });
+});
+
+describe("photo steps", () => {
+  it("finds the content box", () => {
+    // 4x3, background 200, content at (1,1) and (2,1).
+    const gray = Float32Array.from([200, 200, 200, 200, 200, 10, 60, 200, 200, 200, 200, 200]);
+    expect(contentBox(gray, 4, 3, 200, 25.5)).toEqual({ left: 1, top: 1, width: 2, height: 1 });
+  });
+
+  it("finds no content in a flat image", () => {
+    expect(contentBox(new Float32Array(6).fill(90), 3, 2, 90, 25.5)).toBeNull();
+  });
+
+  it("crops a rectangle", () => {
+    const gray = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(crop(gray, 3, { left: 1, top: 1, width: 2, height: 2 }))).toEqual([5, 6, 8, 9]);
+  });
+
+  it("stretches contrast to 0-255", () => {
+    expect(Array.from(stretchContrast(Float32Array.from([10, 60, 110])))).toEqual([0, 127.5, 255]);
+  });
+
+  it("leaves a flat image unchanged", () => {
+    expect(Array.from(stretchContrast(Float32Array.from([7, 7])))).toEqual([7, 7]);
   });
 });

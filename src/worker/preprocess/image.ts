@@ -19,6 +19,15 @@ export interface ImageSpec {
   /** "area": area averaging when shrinking, bilinear interpolation when enlarging. */
   resample: "area";
   do_invert_light_background: boolean;
+  /**
+   * Photo steps, applied only when the background is light (so never to training-style images):
+   * crop to the pixels that differ from the background by more than `content_threshold` (a
+   * fraction of white), as the training images are cropped to the item, and after inversion
+   * stretch the values to the full 0-255 range, since a tinted product is darker than white.
+   */
+  do_crop_to_content?: boolean;
+  content_threshold?: number;
+  do_stretch_contrast?: boolean;
   /** Background level, as a fraction of white (0-1), above which the image is inverted. */
   background_threshold: number;
   do_rescale: boolean;
@@ -257,6 +266,56 @@ function checkImageSpec(image: ImageSpec): void {
  * Inverting last, on the small image, gives the same result up to float rounding as inverting
  * first, because padding and resizing are weighted averages with weights that sum to 1.
  */
+/**
+ * Returns the bounding box of the pixels that differ from `background` by more than `threshold`
+ * (0-255), or null when none does.
+ */
+export function contentBox(
+  gray: Float32Array,
+  width: number,
+  height: number,
+  background: number,
+  threshold: number,
+): { left: number; top: number; width: number; height: number } | null {
+  let left = width;
+  let top = height;
+  let right = -1;
+  let bottom = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (Math.abs(gray[y * width + x]! - background) <= threshold) continue;
+      if (x < left) left = x;
+      if (x > right) right = x;
+      if (y < top) top = y;
+      if (y > bottom) bottom = y;
+    }
+  }
+  return right < 0 ? null : { left, top, width: right - left + 1, height: bottom - top + 1 };
+}
+
+/** Copies a rectangle out of a gray image. */
+export function crop(gray: Float32Array, width: number, box: { left: number; top: number; width: number; height: number }): Float32Array {
+  const out = new Float32Array(box.width * box.height);
+  for (let y = 0; y < box.height; y++) {
+    const start = (box.top + y) * width + box.left;
+    out.set(gray.subarray(start, start + box.width), y * box.width);
+  }
+  return out;
+}
+
+/** Maps the smallest value to 0 and the largest to 255; a flat image is returned unchanged. */
+export function stretchContrast(gray: Float32Array): Float32Array {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const value of gray) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (max - min < 1) return gray;
+  const scale = WHITE / (max - min);
+  return gray.map((value) => (value - min) * scale);
+}
+
 export function preprocessImage(
   rgba: ArrayLike<number>,
   width: number,
@@ -269,11 +328,21 @@ export function preprocessImage(
   let grayWidth = width;
   let grayHeight = height;
   const background = estimateBackground(gray, width, height);
+  const isPhoto = image.do_invert_light_background && background > image.background_threshold * WHITE;
 
-  if (image.do_pad_square && width !== height) {
+  if (isPhoto && image.do_crop_to_content) {
+    const box = contentBox(gray, width, height, background, (image.content_threshold ?? 0.1) * WHITE);
+    if (box && (box.width < width || box.height < height)) {
+      gray = crop(gray, width, box);
+      grayWidth = box.width;
+      grayHeight = box.height;
+    }
+  }
+
+  if (image.do_pad_square && grayWidth !== grayHeight) {
     const padValue = image.pad_value === "background" ? background : image.pad_value;
-    gray = padToSquare(gray, width, height, padValue);
-    grayWidth = grayHeight = Math.max(width, height);
+    gray = padToSquare(gray, grayWidth, grayHeight, padValue);
+    grayWidth = grayHeight = Math.max(grayWidth, grayHeight);
   }
 
   const { width: outWidth, height: outHeight } = image.size;
@@ -287,8 +356,9 @@ export function preprocessImage(
     gray = resizeArea(gray, grayWidth, grayHeight, outWidth, outHeight);
   }
 
-  if (image.do_invert_light_background && background > image.background_threshold * WHITE) {
+  if (isPhoto) {
     gray = invert(gray);
+    if (image.do_stretch_contrast) gray = stretchContrast(gray);
   }
 
   // Assigning to a Uint8ClampedArray clamps to 0-255 and rounds half to even.

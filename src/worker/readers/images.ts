@@ -13,6 +13,9 @@ export interface ImageEntry {
   error?: string;
 }
 
+/** Bytes handed to the unzipper at a time: a few dozen small entries at most. */
+const zipPushBytes = 16 * 1024;
+
 /** Reports whether a file is a zip archive, by its name or its type. */
 export function isZip(file: File): boolean {
   return /\.zip$/i.test(file.name) || file.type === 'application/zip' || file.type === 'application/x-zip-compressed';
@@ -55,7 +58,10 @@ export async function* readZip(file: Blob): AsyncGenerator<ImageEntry> {
     for (;;) {
       const { done, value } = await reader.read();
       try {
-        unzip.push(done ? new Uint8Array(0) : value, done);
+        if (done) unzip.push(new Uint8Array(0), true);
+        // fflate's Unzip.push recurses once per entry in the bytes it is given, so a large read
+        // full of small images overflows the stack; small slices keep the depth low.
+        else for (let start = 0; start < value.length; start += zipPushBytes) unzip.push(value.subarray(start, start + zipPushBytes));
       } catch (error) {
         failure = error;
       }
