@@ -3,11 +3,14 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
-import type { JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
+import type { CsvReadSettings, JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
 import { formatProgress, plural, type UnitNames } from '../ui/format';
 import { JobActionEvent, statusText } from '../ui/job-list';
 import '../ui/job-list';
 import { base } from '../ui/theme';
+
+/** How often the list is read again while another tab runs a job of this model. */
+const otherTabRefreshMs = 1000;
 
 const log = createLogger('batch');
 
@@ -20,11 +23,11 @@ function isAbortError(error: unknown): boolean {
 
 /** Returns the export's file name: `churn.csv` becomes `churn-scored.csv`. */
 function exportFileName(fileName: string): string {
-  return `${fileName.replace(/\.csv$/i, '')}-scored.csv`;
+  return `${fileName.replace(/\.(csv|tsv|txt)$/i, '')}-scored.csv`;
 }
 
 function isCsv(file: File): boolean {
-  return /\.csv$/i.test(file.name) || file.type === 'text/csv';
+  return /\.(csv|tsv|txt)$/i.test(file.name) || file.type === 'text/csv' || file.type === 'text/tab-separated-values';
 }
 
 /** The job this panel is running, with the controller whose abort cancels it. */
@@ -189,7 +192,7 @@ export class BatchPanel extends LitElement {
         <input
           class="visually-hidden"
           type="file"
-          accept=".csv,text/csv"
+          accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values"
           data-testid="file-input"
           ?disabled=${busy}
           @change=${this.onFileChosen}
@@ -302,9 +305,25 @@ export class BatchPanel extends LitElement {
       case 'delete':
         void this.deleteJob(job);
         break;
+      case 'reread':
+        if (event.settings) void this.rereadJob(job, event.settings);
+        break;
       case 'open':
         // The list here is not openable: a CSV job has no results view.
         break;
+    }
+  }
+
+  /** Scores a job's stored file again, read with other settings, as a new job. */
+  private async rereadJob(job: JobSummary, settings: CsvReadSettings): Promise<void> {
+    this.problem = null;
+    try {
+      const created = await TandemClient.shared().rereadJob(job.id, settings);
+      await this.refreshJobs();
+      if (created.status !== 'completed') await this.runJob(created);
+    } catch (error) {
+      log.error(`Reading job ${job.id} again failed`, error);
+      this.problem = `Reading ${job.fileName} again failed: ${describeError(error)}`;
     }
   }
 
@@ -330,7 +349,7 @@ export class BatchPanel extends LitElement {
     this.problem = null;
     this.notice = null;
     if (!isCsv(file)) {
-      this.problem = `${file.name} is not a CSV file. Choose a file whose name ends in .csv.`;
+      this.problem = `${file.name} is not a CSV file. Choose a file whose name ends in .csv, .tsv or .txt.`;
       return;
     }
 
@@ -392,6 +411,13 @@ export class BatchPanel extends LitElement {
     }
   }
 
+  private refreshTimer: number | undefined;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.clearTimeout(this.refreshTimer);
+  }
+
   private async refreshJobs(): Promise<void> {
     const model = this.model;
     if (!model) return;
@@ -399,6 +425,10 @@ export class BatchPanel extends LitElement {
       const jobs = await TandemClient.shared().listJobs(model.id);
       if (model !== this.model) return;
       this.jobs = [...jobs].sort((a, b) => b.createdAt - a.createdAt);
+      // A job running in another tab shows its progress here through the stored checkpoints.
+      const elsewhere = jobs.some((job) => (job.status === 'running' || job.status === 'queued') && job.id !== this.active?.jobId);
+      window.clearTimeout(this.refreshTimer);
+      if (elsewhere && this.isConnected) this.refreshTimer = window.setTimeout(() => void this.refreshJobs(), otherTabRefreshMs);
     } catch (error) {
       log.error(`Listing the jobs of model ${model.id} failed`, error);
       this.problem = `The list of past files could not be read: ${describeError(error)}`;

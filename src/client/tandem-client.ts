@@ -225,6 +225,11 @@ export class TandemClient {
     return this.api.createJob(modelId, file, settings);
   }
 
+  /** Creates a new job on the stored file of a CSV job, read with other settings. */
+  rereadJob(jobId: string, settings: Partial<CsvReadSettings>): Promise<JobSummary> {
+    return this.api.rereadJob(jobId, settings);
+  }
+
   /** Runs (or resumes) a job to its end. Resolves with the final summary unless cancelled. */
   async runJob(jobId: string, options: RunOptions = {}): Promise<JobSummary> {
     const { signal, onProgress } = options;

@@ -39,7 +39,7 @@ export interface RowError {
 
 /** Returns a one-line description of a row error, as shown in the UI and the export's `error` column. */
 export function formatRowError(error: RowError): string {
-  const where = error.column ? `column ${error.column} is ${JSON.stringify(error.value)}: ` : '';
+  const where = error.column ? `column ${error.column} is "${error.value}": ` : '';
   return `${where}${error.reason}`;
 }
 

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { JobSummary } from '../shared/protocol';
+import type { CsvReadSettings, JobSummary } from '../shared/protocol';
 import './evaluation-view';
 import { count, formatRate, plural, type UnitNames } from './format';
 import { base } from './theme';
@@ -32,13 +32,25 @@ export function statusText(job: JobSummary): string {
       return job.errorCount > 0 ? `completed with ${plural(job.errorCount, units.error.one, units.error.other)}` : 'completed';
     case 'failed':
       return `failed: ${job.message ?? 'no reason was recorded'}`;
+    case 'paused':
+      return job.message ? `paused: ${job.message}` : 'paused';
     default:
       return job.status;
   }
 }
 
 /** The buttons of a listed job. `open` is the job's name, shown as a button when the list is `openable`. */
-export type JobAction = 'open' | 'export' | 'resume' | 'delete';
+export type JobAction = 'open' | 'export' | 'resume' | 'delete' | 'reread';
+
+const delimiterNames: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab', '|': 'vertical bar' };
+const encodingNames: Record<string, string> = { 'utf-8': 'UTF-8', 'windows-1252': 'Latin-1 (Windows-1252)', 'utf-16le': 'UTF-16 LE', 'utf-16be': 'UTF-16 BE' };
+
+/** Describes how a CSV file was read, for example "comma-separated, UTF-8, decimal point". */
+export function describeDialect(settings: CsvReadSettings): string {
+  const delimiter = delimiterNames[settings.delimiter] ?? JSON.stringify(settings.delimiter);
+  const encoding = encodingNames[settings.encoding] ?? settings.encoding;
+  return `${delimiter}-separated, ${encoding}, decimal ${settings.decimal === ',' ? 'comma' : 'point'}`;
+}
 
 /** Fired when a button of a listed job is pressed. The list itself changes nothing. */
 export class JobActionEvent extends Event {
@@ -47,6 +59,8 @@ export class JobActionEvent extends Event {
   constructor(
     readonly action: JobAction,
     readonly job: JobSummary,
+    /** For `reread`: how to read the file this time. */
+    readonly settings?: CsvReadSettings,
   ) {
     super(JobActionEvent.eventName, { bubbles: true, composed: true });
   }
@@ -123,6 +137,24 @@ export class JobList extends LitElement {
         margin: 0.125rem 0 0.5rem;
       }
 
+      .dialect summary {
+        cursor: pointer;
+      }
+
+      .reread {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: end;
+        margin: 0 0 0.75rem;
+        font-size: 0.875rem;
+      }
+
+      .reread label {
+        display: grid;
+        gap: 0.25rem;
+      }
+
       .row-errors {
         font-size: 0.875rem;
         margin: 0 0 0.75rem;
@@ -188,6 +220,7 @@ export class JobList extends LitElement {
           ${this.renderSpeed(job, units)} · ${when.format(job.createdAt)}
         </div>
         ${job.cachedFrom ? html`<p class="facts" data-testid="cached">served from cache, no inference</p>` : nothing}
+        ${job.dialect ? this.renderDialect(job, job.dialect, inProgress) : nothing}
         ${this.renderRowErrors(job, units)}
         ${job.evaluation
           ? html`<tandem-evaluation-view .evaluation=${job.evaluation} .labels=${this.evaluationLabels}></tandem-evaluation-view>`
@@ -201,6 +234,43 @@ export class JobList extends LitElement {
         </div>
       </li>
     `;
+  }
+
+  /** Shows how the file was read, and a form to read it again another way. */
+  private renderDialect(job: JobSummary, dialect: CsvReadSettings, inProgress: boolean) {
+    const option = (value: string, label: string, current: string) => html`<option value=${value} ?selected=${value === current}>${label}</option>`;
+    return html`<details class="dialect">
+      <summary class="facts">Read as <span data-testid="dialect">${describeDialect(dialect)}</span></summary>
+      <form class="reread" @submit=${(event: SubmitEvent) => this.onReread(event, job)}>
+        <label>Delimiter
+          <select name="delimiter" data-testid="reread-delimiter">
+            ${Object.entries(delimiterNames).map(([value, label]) => option(value, label, dialect.delimiter))}
+          </select>
+        </label>
+        <label>Encoding
+          <select name="encoding" data-testid="reread-encoding">
+            ${Object.entries(encodingNames).map(([value, label]) => option(value, label, dialect.encoding))}
+          </select>
+        </label>
+        <label>Decimal mark
+          <select name="decimal" data-testid="reread-decimal">
+            ${option('.', 'point (1.5)', dialect.decimal)} ${option(',', 'comma (1,5)', dialect.decimal)}
+          </select>
+        </label>
+        <button type="submit" data-testid="reread" ?disabled=${inProgress || this.busy}>Score again this way</button>
+      </form>
+    </details>`;
+  }
+
+  private onReread(event: SubmitEvent, job: JobSummary): void {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const settings: CsvReadSettings = {
+      delimiter: String(data.get('delimiter')),
+      encoding: String(data.get('encoding')),
+      decimal: data.get('decimal') === ',' ? ',' : '.',
+    };
+    this.dispatchEvent(new JobActionEvent('reread', job, settings));
   }
 
   private renderSpeed(job: JobSummary, units: JobUnits) {

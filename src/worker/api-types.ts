@@ -47,6 +47,9 @@ export interface TandemWorkerApi {
    */
   createJob(modelId: string, file: File, settings?: Partial<CsvReadSettings>): Promise<JobSummary>;
 
+  /** Creates a new job on the stored file of a CSV job, read with other settings. */
+  rereadJob(jobId: string, settings: Partial<CsvReadSettings>): Promise<JobSummary>;
+
   /** Runs or resumes a job until it completes, fails, or is paused or cancelled. */
   runJob(jobId: string, onProgress: ProgressCallback): Promise<JobSummary>;
 

@@ -112,6 +112,15 @@ export const api: TandemWorkerApi = {
     return toSummary(await (await jobs()).create(getModel(modelId), file, settings));
   },
 
+  async rereadJob(jobId, settings) {
+    const manager = await jobs();
+    const job = await manager.get(jobId);
+    const file = await getJobFile(await db(), jobId);
+    if (!file) throw new TandemError('job-not-found', `The input file of job ${jobId} is no longer stored. Choose the file again.`);
+    const named = new File([file], job.fileName, { type: 'text/csv', lastModified: Date.now() });
+    return toSummary(await manager.create(getModel(job.modelId), named, settings));
+  },
+
   async runJob(jobId, onProgress) {
     return toSummary(await (await jobs()).run(jobId, onProgress));
   },

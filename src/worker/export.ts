@@ -54,8 +54,9 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
     for (const values of rows) {
       rowNumber += 1;
       if (rowNumber > job.rowsDone) break;
-      // A short row is padded so the result columns stay under their headers.
-      const original = values.length < width ? [...values, ...new Array<string>(width - values.length).fill('')] : values;
+      // A short row is padded and a long one cut, so the result columns stay under their
+      // headers; such a row has an error that gives its field count.
+      const original = values.length < width ? [...values, ...new Array<string>(width - values.length).fill('')] : values.slice(0, width);
       lines.push([...original, ...(await resultFor(rowNumber))]);
     }
     if (lines.length > 0) parts.push(new Blob([Papa.unparse(lines, { newline: '\n' }) + '\n']));
