@@ -6,13 +6,23 @@ import { createLogger } from '../shared/logger';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { base, tokens } from '../ui/theme';
 import '../ui/metrics-panel';
+import '../ui/storage-panel';
+import '../ui/update-banner';
 import './batch-panel';
+import './image-batch-panel';
+import './image-panel';
 import './realtime-panel';
 
 const log = createLogger('app');
 
 const defaultManifestUrl = 'models/churn/manifest.json';
 const backendPreferences: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
+
+/** The models the header links to, by manifest URL relative to the page. */
+const shippedModels: readonly { name: string; manifest: string }[] = [
+  { name: 'Customer churn', manifest: 'models/churn/manifest.json' },
+  { name: 'Product photos', manifest: 'models/product-photo/manifest.json' },
+];
 
 /** The settings from the page URL, or an error message that names the invalid parameter. */
 type PageSettings = { manifestUrl: string; backend: BackendPreference } | { error: string };
@@ -31,9 +41,30 @@ function readPageSettings(search: string): PageSettings {
   return { manifestUrl, backend: backend as BackendPreference };
 }
 
+/** Returns the page address for a model, keeping the page's `backend` parameter. */
+function modelPageUrl(manifest: string, search: string): string {
+  const params = new URLSearchParams({ model: manifest });
+  const backend = new URLSearchParams(search).get('backend');
+  if (backend !== null) params.set('backend', backend);
+  return `?${params}`;
+}
+
+/** Reports whether `manifest` (relative to the page) is the model the page address names. */
+function isCurrentModel(manifest: string, search: string): boolean {
+  const current = new URLSearchParams(search).get('model') || defaultManifestUrl;
+  try {
+    return new URL(current, location.href).href === new URL(manifest, location.href).href;
+  } catch {
+    // An invalid `model` parameter matches no link; the page shows the load error.
+    return false;
+  }
+}
+
 /**
  * The Tandem page: loads the model named in the page address, then shows real-time scoring and
- * batch scoring side by side on wide screens and stacked on narrow ones.
+ * batch scoring side by side on wide screens and stacked on narrow ones. A record model gets the
+ * generated form and CSV scoring. An image model, whose manifest has an `image` section, gets
+ * photo classification and batch tagging. Links in the header switch between the shipped models.
  *
  * URL parameters: `model`, the manifest URL (default `models/churn/manifest.json`), and
  * `backend`, `auto`, `webgpu` or `wasm` (default `auto`).
@@ -63,6 +94,47 @@ export class TandemApp extends LitElement {
         justify-content: space-between;
         gap: 0.75rem 1.5rem;
         margin-bottom: 1.25rem;
+      }
+
+      .top {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: center;
+        justify-content: space-between;
+        gap: 0.5rem 1rem;
+        margin-bottom: 0.75rem;
+      }
+
+      .models {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.25rem;
+        margin: 0;
+        padding: 0.1875rem;
+        list-style: none;
+        border: 1px solid var(--tandem-border);
+        border-radius: 999px;
+        background: var(--tandem-surface);
+      }
+
+      .models a {
+        display: block;
+        padding: 0.25rem 0.875rem;
+        border-radius: 999px;
+        font-size: 0.875rem;
+        font-weight: 600;
+        color: var(--tandem-muted);
+        text-decoration: none;
+      }
+
+      .models a:hover {
+        color: var(--tandem-text);
+        background: var(--tandem-background);
+      }
+
+      .models a[aria-current='page'] {
+        color: var(--tandem-accent-text);
+        background: var(--tandem-accent);
       }
 
       .brand {
@@ -182,6 +254,11 @@ export class TandemApp extends LitElement {
   override render() {
     return html`
       <div class="page">
+        <div class="top">
+          <div class="brand">Tandem</div>
+          ${this.renderModelSwitcher()}
+        </div>
+        <tandem-update-banner></tandem-update-banner>
         <header>${this.renderTitle()} ${this.renderBackend()}</header>
         ${this.error
           ? html`<div class="banner" role="alert" data-testid="error">
@@ -192,11 +269,15 @@ export class TandemApp extends LitElement {
         ${this.loading ? html`<p class="loading" role="status" data-testid="loading">Loading the model…</p>` : nothing}
         ${this.model
           ? html`<main class="panels">
-              <tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
-              <tandem-batch-panel .model=${this.model}></tandem-batch-panel>
+              ${this.model.manifest.image
+                ? html`<tandem-image-panel .model=${this.model}></tandem-image-panel>
+                    <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>`
+                : html`<tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
+                    <tandem-batch-panel .model=${this.model}></tandem-batch-panel>`}
               <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
             </main>`
           : nothing}
+        <tandem-storage-panel></tandem-storage-panel>
         <footer>Models run on this device, in your browser. Your data is not uploaded.</footer>
       </div>
     `;
@@ -206,7 +287,6 @@ export class TandemApp extends LitElement {
     const manifest = this.model?.manifest;
     return html`
       <div>
-        <div class="brand">Tandem</div>
         <h1>
           <span data-testid="model-title">${manifest ? manifest.title || manifest.name : 'Model'}</span>
           ${manifest ? html`<span class="version" data-testid="model-version">v${manifest.version}</span>` : nothing}
@@ -214,6 +294,24 @@ export class TandemApp extends LitElement {
         ${manifest?.description ? html`<p class="description">${manifest.description}</p>` : nothing}
       </div>
     `;
+  }
+
+  private renderModelSwitcher() {
+    const search = location.search;
+    return html`<nav aria-label="Models">
+      <ul class="models">
+        ${shippedModels.map(
+          (model) => html`<li>
+            <a
+              href=${modelPageUrl(model.manifest, search)}
+              data-testid="model-link"
+              aria-current=${isCurrentModel(model.manifest, search) ? 'page' : nothing}
+              >${model.name}</a
+            >
+          </li>`,
+        )}
+      </ul>
+    </nav>`;
   }
 
   private renderBackend() {

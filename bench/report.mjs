@@ -1,0 +1,397 @@
+/**
+ * Writes the benchmark's results: bench/results.json as measured, and bench/RESULTS.md, a
+ * readable page with the targets, where the batch time goes, and the likely cause of each miss.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/** Formats a number for a table: at most `digits` decimals, with thousands separators. */
+function format(value, digits = 1) {
+  if (value === null || value === undefined || Number.isNaN(value)) return 'n/a';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+function percent(part, whole) {
+  return whole > 0 ? `${format((100 * part) / whole, 0)} %` : 'n/a';
+}
+
+/**
+ * Returns `file:line` of the first line of `file` that matches `pattern`, or just `file` when no
+ * line matches. The page then cites the source as it is when the benchmark runs.
+ */
+function locate(file, pattern) {
+  if (!existsSync(file)) return file;
+  const index = readFileSync(file, 'utf8').split('\n').findIndex((line) => pattern.test(line));
+  return index < 0 ? file : `${file}:${index + 1}`;
+}
+
+/** Returns each target with the value it checks, the limit and whether the value is within it. */
+export function checkTargets(results) {
+  const idleP95 = results.realtime_p95_ms_idle;
+  const duringLimit = Math.min(16, 2 * idleP95);
+  const rateLimit = 0.5 * results.native_rows_per_s;
+  return [
+    {
+      key: 'realtime_p95_ms_during_batch',
+      target: `<= 2 x idle p95 (${format(2 * idleP95)} ms) and <= 16 ms, so <= ${format(duringLimit)} ms`,
+      met: results.realtime_p95_ms_during_batch <= duringLimit,
+    },
+    {
+      key: 'batch_rows_per_s',
+      target: `>= 0.5 x native_rows_per_s (${format(rateLimit, 0)} rows/s)`,
+      met: results.batch_rows_per_s >= rateLimit,
+    },
+    { key: 'batch_peak_heap_mb', target: '<= 300 MB', met: results.batch_peak_heap_mb <= 300 },
+    { key: 'warm_start_ms', target: '<= 500 ms', met: results.warm_start_ms <= 500 },
+  ];
+}
+
+function resultsTable(results, targets) {
+  const rows = [
+    ['cold_start_ms', format(results.cold_start_ms, 0), 'ms'],
+    ['warm_start_ms', format(results.warm_start_ms, 0), 'ms'],
+    ['realtime_p50_ms_idle', format(results.realtime_p50_ms_idle), 'ms'],
+    ['realtime_p95_ms_idle', format(results.realtime_p95_ms_idle), 'ms'],
+    ['realtime_p95_ms_during_batch', format(results.realtime_p95_ms_during_batch), 'ms'],
+    ['batch_rows_per_s', format(results.batch_rows_per_s, 0), 'rows/s'],
+    ['native_rows_per_s', format(results.native_rows_per_s, 0), 'rows/s'],
+    ['batch_peak_heap_mb', format(results.batch_peak_heap_mb), 'MB'],
+  ];
+  const lines = ['| key | value | unit | target | status |', '| --- | ---: | --- | --- | --- |'];
+  for (const [key, value, unit] of rows) {
+    const target = targets.find((entry) => entry.key === key);
+    lines.push(`| \`${key}\` | ${value} | ${unit} | ${target ? target.target : ''} | ${target ? (target.met ? 'met' : '**missed**') : ''} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Builds the table of batch phases: Node.js timed around each call, the browser worker from its CPU profile. */
+function phaseTable(results) {
+  const native = results.details.native;
+  const profile = results.details.batch_profile;
+  const nativeTotal = native.seconds * 1000;
+  const nativePhases = { 'read+parse': native.phasesMs.readParse, encode: native.phasesMs.encode, infer: native.phasesMs.infer };
+  const names = profile ? Object.keys(profile.phasesMs) : Object.keys(nativePhases);
+  const profileTotal = profile ? Object.values(profile.phasesMs).reduce((sum, value) => sum + value, 0) : 0;
+  const perRow = (ms, rows) => format((1000 * ms) / rows, 2);
+
+  const lines = [
+    '| phase | Node.js, measured: ms | µs/row | share | browser worker, CPU profile: ms | µs/row | share |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const name of names) {
+    const nativeMs = nativePhases[name];
+    const browserMs = profile?.phasesMs[name];
+    const nativeCells = nativeMs === undefined ? '- | | ' : `${format(nativeMs, 0)} | ${perRow(nativeMs, native.rows)} | ${percent(nativeMs, nativeTotal)}`;
+    const browserCells = browserMs === undefined ? '- | | ' : `${format(browserMs, 0)} | ${perRow(browserMs, profile.rows)} | ${percent(browserMs, profileTotal)}`;
+    lines.push(`| ${name} | ${nativeCells} | ${browserCells} |`);
+  }
+  const browserTotal = profile ? `${format(profileTotal, 0)} | ${perRow(profileTotal, profile.rows)} |` : '- | |';
+  lines.push(`| total | ${format(nativeTotal, 0)} | ${perRow(nativeTotal, native.rows)} | | ${browserTotal} |`);
+  return lines.join('\n');
+}
+
+function latencyTable(details) {
+  const row = (name, set) =>
+    `| ${name} | ${set.requests_during_batch ?? set.requests} | ${format(set.round_trip_ms.p50, 2)} | ${format(set.round_trip_ms.p95, 2)} | ` +
+    `${format(set.round_trip_ms.max, 1)} | ${format(set.queue_ms.p95, 2)} | ${format(set.compute_ms.p95, 2)} |`;
+  const sparse = details.realtime_sparse_during_batch;
+  return [
+    '| requests | count | round trip p50 | round trip p95 | round trip max | scheduler queue p95 | encode + infer p95 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('idle', details.realtime_idle),
+    row(`during the batch, ${format(details.realtime_during_batch.mean_interval_ms, 0)} ms apart (\`realtime_p95_ms_during_batch\`)`, details.realtime_during_batch),
+    row(`during the batch, ${format(sparse.mean_interval_target_ms, 0)} ms apart`, sparse),
+  ].join('\n');
+}
+
+function blockingTable(details) {
+  const row = (name, blocking) => {
+    const lag = blocking.worker_timer_lag_ms;
+    return (
+      `| ${name} | ${format(lag.p95, 1)} | ${format(lag.p99, 1)} | ${format(lag.max, 0)} | ${blocking.worker_ticks_late_over_16_ms} of ${blocking.worker_ticks} | ` +
+      `${blocking.main_thread_long_tasks} | ${format(blocking.main_thread_long_task_max_ms, 0)} |`
+    );
+  };
+  return [
+    '| batch run | worker timer lag p95 | p99 | max | ticks over 16 ms late | main-thread tasks over 50 ms | longest |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('without requests', details.blocking.without_requests),
+    row('with the spread requests', details.blocking.with_requests),
+    row(`with a request every ${details.realtime_sparse_during_batch.mean_interval_target_ms} ms`, details.blocking.with_sparse_requests),
+  ].join('\n');
+}
+
+function startTable(details) {
+  const row = (name, timeline) => {
+    const wasm = timeline.resources.find((entry) => entry.name.endsWith('.wasm'));
+    return `| ${name} | ${format(timeline.domContentLoadedMs, 0)} | ${format(timeline.workerStartMs, 0)} | ${wasm ? format(wasm.endMs, 0) : 'n/a'} | ${format(timeline.modelLoadMs, 0)} |`;
+  };
+  return [
+    '| load | DOMContentLoaded | worker started | runtime .wasm received | model load in the worker (`loadMs`) |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    row('cold', details.start.cold),
+    row('warm', details.start.warm),
+  ].join('\n');
+}
+
+/** Collects the code locations and chunking facts that the notes on missed targets cite. */
+function chunking(results) {
+  const details = results.details;
+  const stored = details.stored_job;
+  // Rows that 128 K characters hold in this file: the reader's chunk size when reads are small.
+  const rowsPer128K = (128 * 1024) / (details.csv_bytes / results.rows);
+  return {
+    rowsPer128K,
+    rowsPerChunk: stored?.chunkCount ? results.rows / stored.chunkCount : null,
+    chunkCount: stored?.chunkCount ?? null,
+    commitCall: locate('src/worker/batch-job.ts', /await commitChunk\(this\.db, job, chunk\)/),
+    readMaxKiB: stored ? stored.streamReadMaxBytes / 1024 : null,
+    parseCall: locate('src/worker/readers/csv.ts', /pending\.length >= chunkChars/),
+    encodeLoop: locate('src/worker/batch-job.ts', /encoder\.encodeValues\(/),
+    evaluateCall: locate('src/worker/batch-job.ts', /await this\.evaluate\(job/),
+    holdSetting: locate('src/worker/api.ts', /interactionHoldMs/),
+    holdCheck: locate('src/worker/scheduler.ts', /this\.holdRemaining\(\)/),
+    holdMs: /interactionHoldMs:\s*(\d+)/.exec(existsSync('src/worker/api.ts') ? readFileSync('src/worker/api.ts', 'utf8') : '')?.[1] ?? null,
+  };
+}
+
+/**
+ * Explains the latency of the real-time requests in `during`, one of the during-batch sets, with
+ * `blocking`, the event-loop measurements of the same run.
+ */
+function explainLatency(results, facts, during, blocking, title) {
+  const details = results.details;
+  const profile = details.batch_profile;
+  const outsideMs = during.round_trip_ms.p95 - during.queue_ms.p95 - during.compute_ms.p95;
+  const lag = blocking.worker_timer_lag_ms;
+  let text =
+    `**${title}** The p95 round trip is ${format(during.round_trip_ms.p95)} ms, but the p95 wait in the scheduler's queue is ` +
+    `${format(during.queue_ms.p95, 2)} ms and the p95 encode + infer ${format(during.compute_ms.p95, 2)} ms. The other ${format(outsideMs)} ms or so (derived) ` +
+    'pass in messaging and before the worker takes the request message, while its event loop runs other work, which the real-time lane cannot overtake. ' +
+    `In the same run a ${details.blocking.lag_timer_interval_ms} ms timer in the worker ran p95 ${format(lag.p95)} ms and at most ${format(lag.max, 0)} ms late ` +
+    `(${blocking.worker_ticks_late_over_16_ms} of ${blocking.worker_ticks} ticks over 16 ms), and the page's main thread had ${blocking.main_thread_long_tasks} tasks over 50 ms ` +
+    `(longest ${format(blocking.main_thread_long_task_max_ms, 0)} ms). `;
+
+  if (facts.rowsPerChunk !== null && facts.rowsPerChunk > 2 * facts.rowsPer128K) {
+    text +=
+      `The CSV reader produced chunks of ${format(facts.rowsPerChunk, 0)} rows on average (measured from the stored job), where 128 K characters hold about ${format(facts.rowsPer128K, 0)}: ` +
+      `Chromium returned reads of up to ${format(facts.readMaxKiB, 0)} KiB from the stored file's stream, and \`readCsv\` parsed everything pending after a read at once (${facts.parseCall}). ` +
+      `\`scoreRows\` then encodes the whole chunk before its first \`await\` (${facts.encodeLoop}). `;
+  } else if (facts.rowsPerChunk !== null) {
+    text += `The CSV reader's chunks averaged ${format(facts.rowsPerChunk, 0)} rows, about 128 K characters (measured from the stored job). `;
+  }
+  if (profile?.chunkCount > 0) {
+    const perChunk = (profile.phasesMs['read+parse'] + profile.phasesMs.encode) / profile.chunkCount;
+    text += `Parsing and encoding one chunk took ${format(perChunk, 1)} ms on average in the profiled run (CPU profile). `;
+  }
+  if (profile?.phasesMs.evaluate > 0) {
+    const scaledMs = (profile.phasesMs.evaluate * results.rows) / profile.rows;
+    text += `The evaluation after the last chunk (${facts.evaluateCall}) took ${format(profile.phasesMs.evaluate, 0)} ms of CPU for ${format(profile.rows, 0)} rows in the profiled run, about ${format(scaledMs, 0)} ms for the whole file`;
+    text += lag.max > 0.5 * scaledMs && lag.max < 2 * scaledMs ? ', close to the longest timer delay, which is likely that step. ' : '. ';
+  }
+  const load = Math.max(details.load_average.start, details.load_average.end);
+  if (load > results.machine.cores) {
+    text +=
+      `The machine's 1-minute load average reached ${format(load, 1)} on ${results.machine.cores} cores and the idle p95 is ` +
+      `${format(results.realtime_p95_ms_idle)} ms in this run, so part of each wait is likely the worker thread waiting for a CPU.`;
+  }
+  return text.trim();
+}
+
+function explainThroughput(results, facts) {
+  const details = results.details;
+  const alone = details.batch_without_requests;
+  const sparse = details.realtime_sparse_during_batch;
+  const during = details.realtime_during_batch;
+  const profile = details.batch_profile;
+  const limit = 0.5 * results.native_rows_per_s;
+  let text =
+    `**Batch throughput.** ${format(results.batch_rows_per_s, 0)} rows/s with the real-time requests, ${format(alone.rows_per_s, 0)} rows/s without them, ` +
+    `and ${format(sparse.batch_rows_per_s, 0)} rows/s with a request every ${sparse.mean_interval_target_ms} ms, against ${format(results.native_rows_per_s, 0)} rows/s in Node.js. `;
+
+  if (results.batch_rows_per_s < 0.9 * alone.rows_per_s) {
+    text +=
+      `${alone.rows_per_s >= limit ? 'Alone the batch meets the target, so the requests cost the difference' : 'The requests lower the rate further'}: ` +
+      `after each one the scheduler starts no batch task for ${facts.holdMs ?? 'a while'} ms (${facts.holdSetting}, checked in ${facts.holdCheck}). ` +
+      `The ${during.requests_during_batch} requests came ${format(during.mean_interval_ms, 0)} ms apart on average, and when the last one was sent the job had reported ` +
+      `${format(during.rows_done_by_last_request, 0)} of ${format(results.rows, 0)} rows done. `;
+  }
+
+  if (profile) {
+    const total = Object.values(profile.phasesMs).reduce((sum, value) => sum + value, 0);
+    const top = Object.entries(profile.phasesMs).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    text += `In the worker's CPU profile the largest phases are ${top.map(([name, ms]) => `${name} (${percent(ms, total)})`).join(', ')}. `;
+    const topNames = new Set(top.map(([name]) => name));
+    if (topNames.has('idle') || topNames.has('store')) {
+      const meanings = [];
+      if (topNames.has('idle')) meanings.push('"idle" is the worker waiting for reads of the stored file, for IndexedDB commits and for its own yields to the event loop');
+      if (topNames.has('store')) meanings.push('"store" is its own IndexedDB work');
+      text +=
+        `${meanings.join(', and ')}. The job commits each of its ${format(facts.chunkCount ?? profile.chunkCount, 0)} reader chunks ` +
+        `in a transaction of its own (${facts.commitCall}). `;
+    }
+    const native = details.native;
+    const parseRatio = profile.phasesMs['read+parse'] / profile.rows / (native.phasesMs.readParse / native.rows);
+    const encodeRatio = profile.phasesMs.encode / profile.rows / (native.phasesMs.encode / native.rows);
+    text +=
+      `Per row, reading and parsing cost ${parseRatio.toFixed(1)} times as much as in Node.js and encoding ${encodeRatio.toFixed(1)} times, with the same code ` +
+      '(the browser figures come from a profiled run, which the profiler slows down).';
+  }
+  return text.trim();
+}
+
+function explainHeap(results) {
+  const heap = results.details.heap;
+  return (
+    `**Heap.** Peak ${format(heap.page_peak_mb)} MB on the page and ${format(heap.worker_peak_mb)} MB in the worker. ` +
+    'The heap was only sampled, with no allocation profile, so this page does not say which objects fill it.'
+  );
+}
+
+/** Says how a resource arrived, from its Resource Timing sizes. */
+function describeTransfer(entry) {
+  if (!entry) return 'not seen';
+  if (entry.transferBytes === 0) return 'from a cache, with no request to the server';
+  if (entry.transferBytes < 2048 && entry.bodyBytes > 2048) return 'revalidated with the server and read from the HTTP cache';
+  return `downloaded, ${format(entry.transferBytes / 1024 ** 2)} MB over the wire`;
+}
+
+function explainWarmStart(results) {
+  const details = results.details;
+  const warm = details.start.warm;
+  const wasm = warm.resources.find((entry) => entry.name.endsWith('.wasm'));
+  const start = details.start_profile;
+  let text =
+    `**Warm start.** The worker starts ${format(warm.workerStartMs, 0)} ms after navigation and has the onnxruntime-web runtime .wasm ` +
+    `(${format((wasm?.bodyBytes ?? 0) / 1024 ** 2)} MB, ${describeTransfer(wasm)}) at ${wasm ? format(wasm.endMs, 0) : 'n/a'} ms; ` +
+    `loading the model in the worker takes ${format(warm.modelLoadMs, 0)} ms in all. `;
+  if (start) {
+    text +=
+      `A third load with the worker under the CPU profiler (first prediction at ${format(start.firstPredictionMs, 0)} ms) ` +
+      `spent ${format(start.phasesMs['onnxruntime-web'], 0)} ms of worker time in onnxruntime-web's JavaScript and WASM code, which starts the runtime, creates the session and runs the first inferences, ` +
+      `${format(start.phasesMs.app, 0)} ms in app code and ${format(start.phasesMs.idle, 0)} ms idle, waiting for fetches and the WASM compilation among others. `;
+  }
+  text +=
+    `The app loads the JSEP build of the runtime, which also carries the WebGPU backend, even with ?backend=wasm (${locate('src/worker/engine.ts', /jsep\.wasm\?url/)}). ` +
+    'onnxruntime-web also ships a plain WASM build about half that size (ort-wasm-simd-threaded.wasm); whether it starts faster is not measured here.';
+  return text;
+}
+
+/**
+ * Notes what the target keys alone would hide: a latency target met while the batch stood still,
+ * and the latency of the sparse requests, which come further apart than the scheduler's hold so
+ * that each one meets a running batch.
+ */
+function otherFindings(results, targets) {
+  const details = results.details;
+  const during = details.realtime_during_batch;
+  const sparse = details.realtime_sparse_during_batch;
+  const latencyTarget = targets.find((target) => target.key === 'realtime_p95_ms_during_batch');
+  const limit = Math.min(16, 2 * results.realtime_p95_ms_idle);
+  const notes = [];
+
+  if (latencyTarget.met && during.rows_done_by_last_request < 0.5 * results.rows) {
+    notes.push(
+      `**The latency target is met while the batch waits.** When the last of the ${during.requests_during_batch} spread requests was sent, the job had reported ` +
+        `${format(during.rows_done_by_last_request, 0)} of ${format(results.rows, 0)} rows done: requests ${format(during.mean_interval_ms, 0)} ms apart keep the scheduler's hold ` +
+        `(${chunking(results).holdSetting}) in force, so few of them meet batch work. The requests ${sparse.mean_interval_target_ms} ms apart, in the next note, do.`,
+    );
+  }
+  if (sparse.round_trip_ms.p95 > limit) {
+    const title = `Requests that meet a running batch.`;
+    const note = explainLatency(results, chunking(results), sparse, details.blocking.with_sparse_requests, title);
+    notes.push(
+      `${note} Measured against the target, this p95 is over ${format(limit)} ms. ` +
+        `It is not a target key: it shows what a request waits for when it arrives while the batch works (${sparse.requests_during_batch} requests, ${sparse.mean_interval_target_ms} ms apart on average).`,
+    );
+  }
+  return notes.length === 0 ? '' : `\n## Other findings\n\n${notes.map((note) => `- ${note}`).join('\n')}\n`;
+}
+
+/** Explains each missed target in a few sentences built from the measured numbers. */
+function explainMisses(results, targets) {
+  const missed = new Set(targets.filter((target) => !target.met).map((target) => target.key));
+  const facts = chunking(results);
+  const notes = [];
+  if (missed.has('realtime_p95_ms_during_batch')) {
+    notes.push(explainLatency(results, facts, results.details.realtime_during_batch, results.details.blocking.with_requests, 'Real-time during the batch.'));
+  }
+  if (missed.has('batch_rows_per_s')) notes.push(explainThroughput(results, facts));
+  if (missed.has('batch_peak_heap_mb')) notes.push(explainHeap(results));
+  if (missed.has('warm_start_ms')) notes.push(explainWarmStart(results));
+  return notes;
+}
+
+function markdown(results) {
+  const details = results.details;
+  const targets = checkTargets(results);
+  const batch = details.batch;
+  const alone = details.batch_without_requests;
+  const profile = details.batch_profile;
+  const during = details.realtime_during_batch;
+  const otherMs = alone.run_job_ms - alone.infer_ms_estimate;
+  const evaluateMs = alone.scoring_end_ms === null ? null : alone.run_job_ms - alone.scoring_end_ms;
+  const misses = explainMisses(results, targets);
+  const native = details.native;
+  const threads = native.threads === 0 ? "onnxruntime's default threads" : `${native.threads} intra-op thread${native.threads === 1 ? '' : 's'}, like the browser's single-threaded WASM`;
+
+  return `# Tandem benchmark results
+
+Produced by \`npm run bench -- --rows ${results.rows}\` (bench/run.mjs) on ${results.date.slice(0, 10)}.
+Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${format(results.machine.memory_gb)} GB memory.
+Browser: Chromium ${results.browser_version}, headless, backend \`${results.backend}\`, single-threaded because the page is not cross-origin isolated.
+Batch file: ${format(results.rows, 0)} data rows (${format(details.csv_bytes / 1024 ** 2)} MB), drawn with a fixed seed from the 7,043 customers of public/data/churn.csv.
+The targets assume a 2-core machine. 1 MB = 1,048,576 bytes.
+Other programs shared the machine, so repeated runs vary: the 1-minute load average was ${format(details.load_average.start, 2)} at the start and ${format(details.load_average.end, 2)} at the end.
+
+## Results
+
+${resultsTable(results, targets)}
+
+How each number is taken:
+
+- **Start**: from navigation start to the first animation frame that shows a real-time probability. Cold: a fresh profile. Warm: a second page in the same profile, with the caches that the first load filled (\`vite preview\` sends \`Cache-Control: no-cache\`, and the app may register a service worker).
+- **Real-time**: \`window.tandem.client.predict\` timed with \`performance.now()\` on the main thread, ${details.realtime_idle.requests} sequential requests, each with a different \`tenure\`, after ${details.realtime_idle.warmup_requests} uncounted warm-up requests. During the batch, ${during.requests_during_batch} of ${during.requests} requests were sent before the job finished, and only those count. They are spread over the time the same batch took without requests: ${format(during.mean_interval_ms, 0)} ms apart on average, each gap drawn from 0.5 to 1.5 times the mean, and never less than 2.5 ms.
+- **Batch**: the CSV is fetched into a \`File\` in the page. Creating the job, which stores the file in IndexedDB, took ${format(batch.create_job_ms, 0)} ms and is not counted. \`batch_rows_per_s\` is rows divided by the time from calling \`runJob\` until its promise resolves (${format(batch.run_job_ms / 1000, 2)} s), in the run with the real-time requests: read, parse, encode, infer, store, and the evaluation at the end. With job creation: ${format(batch.rows_per_s_including_create, 0)} rows/s. A separate run of the same file without requests: ${format(alone.rows_per_s, 0)} rows/s (${format(alone.run_job_ms / 1000, 2)} s).
+- **Native**: bench/native.ts, bundled by Vite, runs the app's CSV reader, column matching and feature encoding in Node.js ${process.version} and scores with onnxruntime-node ${native.onnxruntimeNode} (${threads}) in batches of at most ${native.batchRows} rows (${format(native.averageBatchRows, 0)} on average, one batch per reader chunk), with no storage. It runs before and after the browser measurements, and the figures are the mean of the two: ${native.runs.map((run) => `${format(run.rowsPerSecond, 0)} rows/s at a load average of ${format(run.loadAverage, 1)}`).join(' and ')}.
+- **Heap**: V8 \`usedSize\` from \`Runtime.getHeapUsage\` over the Chrome DevTools Protocol, on the page and in the worker, every ${details.heap.interval_ms} ms from job creation until the job completes (${details.heap.samples} samples): peak page ${format(details.heap.page_peak_mb)} MB + peak worker ${format(details.heap.worker_peak_mb)} MB. WASM memory and Blob data are not part of it. Without requests: ${format(alone.peak_heap_mb)} MB.
+- **Checks**: the job scored ${format(results.rows, 0)} rows with ${batch.row_errors} row errors. Its ROC AUC is ${format(batch.roc_auc, 5)} in the browser and ${format(native.rocAuc, 5)} in Node.js.
+
+## Where the time goes in the batch
+
+${phaseTable(results)}
+
+- **Node.js (measured)**: wall-clock time around each call over the ${format(native.rows, 0)}-row file, the mean of the two runs. It has no store phase.
+- **Browser worker (CPU profile, sampled every 1 ms)**: ${profile ? `a separate ${format(profile.rows, 0)}-row job run under the V8 profiler after the timed ones, with no requests (${format(profile.runMs, 0)} ms under the profiler, ${format(profile.chunkCount, 0)} reader chunks). Functions are mapped to phases through the build's source maps, and a built-in function counts for its caller. "store" is the worker's own share of IndexedDB work (building records and cloning them); the commit itself runs outside the worker, which waits for it while idle. "idle" is the worker waiting for file reads, IndexedDB commits and messages. "job loop" is the batch job's own code, the scheduler and Comlink.` : 'skipped (--profile-rows 0).'}
+- **Browser, from the page (derived)**: in the run without requests, inference on the batch lane took about ${format(alone.infer_ms_estimate, 0)} ms of ${format(alone.run_job_ms, 0)} ms (${percent(alone.infer_ms_estimate, alone.run_job_ms)}). That is an estimate, ${format(alone.lane_tasks_estimate, 0)} scheduler tasks times their median compute time of ${format(alone.lane.computeMs.p50, 2)} ms, because \`metrics()\` keeps percentiles only. The other ${format(otherMs, 0)} ms (read, parse, encode, store, evaluation) are the remainder.${evaluateMs === null ? '' : ` The evaluation after the last chunk took about ${format(evaluateMs, 0)} ms, derived from the last progress report of the scoring loop (which may trail the last commit by up to 100 ms) until completion.`}
+
+## Real-time latency
+
+${latencyTable(details)}
+
+How busy the threads were during each batch run, measured in ms. A timer in the worker fires every ${details.blocking.lag_timer_interval_ms} ms, and a tick that runs late shows how long other tasks kept the worker's event loop busy. The page's tasks over 50 ms come from the Long Tasks API.
+
+${blockingTable(details)}
+
+## Start-up (ms since navigation start)
+
+${startTable(details)}
+
+First prediction shown: cold ${format(results.cold_start_ms, 0)} ms, warm ${format(results.warm_start_ms, 0)} ms.
+
+## Why targets are missed
+
+${misses.length === 0 ? 'All targets are met.' : misses.map((note) => `- ${note}`).join('\n')}
+${otherFindings(results, targets)}${errorList(details.page_errors)}`;
+}
+
+function errorList(errors) {
+  if (errors.length === 0) return '';
+  return `\n## Page errors during the run\n\n${errors.map((error) => `- ${error}`).join('\n')}\n`;
+}
+
+/** Writes results.json and RESULTS.md into `dir`. */
+export function writeReport(results, dir) {
+  writeFileSync(`${dir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${dir}/RESULTS.md`, markdown(results));
+}

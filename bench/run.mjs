@@ -1,0 +1,431 @@
+/**
+ * `npm run bench`: builds the app, serves the build on 127.0.0.1, and measures it in headless
+ * Chromium on the WASM backend: start-up time, real-time latency idle and during a batch job, batch
+ * throughput and heap, and a CPU profile of the worker. It also scores the same CSV file in Node.js
+ * with onnxruntime-node as a baseline. Writes bench/results.json and bench/RESULTS.md.
+ *
+ * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N]
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { build, preview } from 'vite';
+import { createJob, inspectStoredJob, launchBrowser, measureRealtime, openAndTimeFirstPrediction, runJob, sampleHeap, withTimeout } from './browser.mjs';
+import { ensureBenchCsv } from './generate-data.mjs';
+import { batchPhases, splitProfile, startPhases } from './profile.mjs';
+import { writeReport } from './report.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// The benchmark builds into its own folder, so it never replaces the dist/ that tests may be serving.
+const buildDir = 'bench/.build/dist';
+const nativeBundle = 'bench/.build/native/native.mjs';
+const dataDir = 'bench/data';
+const backend = 'wasm';
+/** Real-time requests sent before the idle measurement and not counted: JIT and cache warm-up. */
+const warmupRequests = 20;
+const megabyte = 1024 * 1024;
+const heapIntervalMs = 200;
+/** Interval of the timer whose late ticks measure how long the worker's event loop was busy. */
+const lagIntervalMs = 10;
+/**
+ * Mean gap between the requests of the sparse run: well above the scheduler's interaction hold
+ * (50 ms in src/worker/api.ts when this was written), so each request finds the batch running.
+ */
+const sparseIntervalMs = 150;
+
+const usage = `Usage: npm run bench -- [options]
+
+  --rows N          data rows in the batch CSV (default 1000000)
+  --profile-rows N  data rows in the separate CPU-profiled batch run (default: --rows, at most 200000; 0 skips it)
+  --requests N      real-time requests, idle and during the batch (default 500)
+  --help            print this text`;
+
+function log(message) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      'profile-rows': { type: 'string' },
+      requests: { type: 'string', default: '500' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const count = (name, text, min) => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min) throw new Error(`Invalid --${name} ${text}: give a whole number of at least ${min}.\n\n${usage}`);
+    return value;
+  };
+  const rows = count('rows', values.rows, 1);
+  const profileRows = values['profile-rows'] === undefined ? Math.min(rows, 200_000) : count('profile-rows', values['profile-rows'], 0);
+  return { rows, profileRows, requests: count('requests', values.requests, 1) };
+}
+
+/** Returns the `p`-th percentile (0 to 100) of `values` by the nearest-rank method. */
+function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function summarise(values) {
+  return { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99), max: values.length > 0 ? Math.max(...values) : NaN };
+}
+
+/** Throws unless a batch run completed with every row of the file scored. */
+function checkBatch(name, batch, rows) {
+  const summary = batch.summary;
+  if (summary.status !== 'completed') throw new Error(`The batch job ${name} ended ${summary.status}: ${summary.message ?? 'no message'}.`);
+  if (summary.rowsDone !== rows) throw new Error(`The batch job ${name} scored ${summary.rowsDone} rows, expected ${rows}.`);
+}
+
+/** Puts a CSV file where the preview server serves it, as a hard link when the file system allows. */
+function publish(path, name) {
+  const target = join(buildDir, 'bench-data', name);
+  mkdirSync(dirname(target), { recursive: true });
+  rmSync(target, { force: true });
+  try {
+    linkSync(path, target);
+  } catch {
+    copyFileSync(path, target);
+  }
+  return `bench-data/${name}`;
+}
+
+async function buildApp() {
+  log(`building the app into ${buildDir}`);
+  await build({ root: repoRoot, logLevel: 'warn', build: { outDir: buildDir, emptyOutDir: true } });
+}
+
+async function bundleNative() {
+  log('bundling bench/native.ts');
+  await build({ root: repoRoot, configFile: 'bench/vite.native.config.ts', logLevel: 'warn' });
+}
+
+async function runNative(csvPath, rows) {
+  log(`scoring ${csvPath} in Node.js with onnxruntime-node`);
+  const timeout = 120_000 + rows * 0.5;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [nativeBundle, '--csv', csvPath], { timeout, maxBuffer: 16 * megabyte });
+    return { ...JSON.parse(stdout.trim().split('\n').pop()), loadAverage: loadavg()[0] };
+  } catch (error) {
+    const reason = error.killed ? `timed out after ${Math.round(timeout / 1000)} s` : (error.stderr || error.message).trim();
+    throw new Error(`The Node.js baseline (${nativeBundle}) failed: ${reason}`);
+  }
+}
+
+/** Averages native runs: times and phases are means, and rows per second follow from the mean time. */
+function averageNative(runs) {
+  const mean = (pick) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+  const seconds = mean((run) => run.seconds);
+  return {
+    ...runs[0],
+    seconds,
+    rowsPerSecond: runs[0].rows / seconds,
+    phasesMs: Object.fromEntries(Object.keys(runs[0].phasesMs).map((phase) => [phase, mean((run) => run.phasesMs[phase])])),
+    runs: runs.map((run) => ({ rowsPerSecond: run.rowsPerSecond, seconds: run.seconds, loadAverage: run.loadAverage })),
+  };
+}
+
+function machine() {
+  const cores = cpus();
+  return { cpu: cores[0]?.model.trim() ?? 'unknown', cores: cores.length, memory_gb: Math.round((totalmem() / 1024 ** 3) * 10) / 10 };
+}
+
+/** Runs every browser measurement and returns the raw numbers. */
+async function measureBrowser(url, options, csv) {
+  const pageUrl = `${url}?backend=${backend}`;
+  const loadTimeoutMs = 120_000;
+  const launched = await launchBrowser();
+  const measured = { browserVersion: launched.version, pageErrors: [] };
+  try {
+    log('cold start: first load in a fresh profile');
+    const cold = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs);
+    if (cold.backend !== backend) throw new Error(`The page runs on ${cold.backend}, not ${backend}. Check how the page reads the ?backend parameter.`);
+    measured.coldStartMs = cold.firstPredictionMs;
+    measured.coldTimeline = cold.timeline;
+    measured.pageErrors.push(...cold.errors);
+    await cold.tools.detach();
+    await cold.page.close();
+
+    log('warm start: second load in the same profile');
+    const warm = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs);
+    const { page, tools } = warm;
+    measured.warmStartMs = warm.firstPredictionMs;
+    measured.warmTimeline = warm.timeline;
+
+    log(`real-time: ${options.requests} requests, idle`);
+    measured.idle = await withTimeout(measureRealtime(page, options.requests, warmupRequests), 300_000, 'The idle real-time measurement');
+
+    log(`batch alone: ${options.rows} rows, no real-time requests`);
+    measured.batchAlone = await runBatch(page, tools, csv.url, options.rows, 0);
+    await deleteJob(page, measured.batchAlone.created.jobId);
+
+    // The requests are spread over the time the batch took alone.
+    const intervalMs = Math.max(5, measured.batchAlone.batch.runMs / options.requests);
+    log(`batch: ${options.rows} rows with ${options.requests} real-time requests, ${intervalMs.toFixed(0)} ms apart on average`);
+    const withRequests = await runBatch(page, tools, csv.url, options.rows, options.requests, intervalMs);
+    Object.assign(measured, withRequests);
+    await deleteJob(page, measured.created.jobId);
+
+    log(`batch with sparse requests: ${options.rows} rows, a request every ${sparseIntervalMs} ms on average until the job ends`);
+    measured.batchSparse = await runBatch(page, tools, csv.url, options.rows, options.requests, sparseIntervalMs, true);
+
+    if (options.profileRows > 0) measured.batchProfile = await profileBatch(page, tools, measured.batchSparse.created.jobId, options.profileRows, csv.profileUrl);
+    measured.pageErrors.push(...warm.errors);
+    await tools.detach();
+    await page.close();
+
+    log('start profile: a third load with the worker under the CPU profiler');
+    const profiled = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs, { profileWorkerStart: true });
+    measured.startProfile = {
+      firstPredictionMs: profiled.firstPredictionMs,
+      workerStartMs: profiled.timeline.workerStartMs,
+      ...splitProfile(profiled.startProfile, join(buildDir, 'assets'), startPhases),
+    };
+    measured.pageErrors.push(...profiled.errors);
+    await profiled.tools.detach();
+    return measured;
+  } finally {
+    await launched.close();
+  }
+}
+
+/**
+ * Creates a batch job for the CSV at `csvUrl` and runs it, sending `requests` real-time requests
+ * `intervalMs` apart on average while it runs (see `runJob`), with the page's and the worker's
+ * heap sampled throughout.
+ */
+async function runBatch(page, tools, csvUrl, rows, requests, intervalMs = 5, stopWhenDone = false) {
+  const heap = sampleHeap(tools, heapIntervalMs);
+  let created;
+  let batch;
+  let peaks;
+  let lags = [];
+  try {
+    created = await withTimeout(createJob(page, csvUrl, `churn-${rows}-${requests}.csv`), 120_000 + rows * 0.2, 'Creating the batch job (storing the file in IndexedDB)');
+    if (created.status !== 'queued') {
+      throw new Error(`The new batch job is ${created.status}${created.cachedFrom ? ', served from the result cache' : ''}, but the benchmark needs a job that runs.`);
+    }
+    await tools.startLagMonitor(lagIntervalMs);
+    try {
+      batch = await withTimeout(runJob(page, created.jobId, { requests, intervalMs, stopWhenDone }), 180_000 + rows * 1 + requests * intervalMs * 2, `The ${rows}-row batch job`);
+    } finally {
+      lags = await tools.stopLagMonitor();
+    }
+  } finally {
+    peaks = await heap.stop();
+  }
+  const stored = await withTimeout(inspectStoredJob(page, created.jobId), 120_000, 'Reading the stored job back');
+  return { created, batch: { ...batch, workerLagsMs: lags }, heap: peaks, stored };
+}
+
+/** Runs a second batch job under the worker's CPU profiler and splits the profile into phases. */
+async function profileBatch(page, tools, previousJobId, rows, csvUrl) {
+  log(`batch profile: ${rows} rows under the worker's CPU profiler`);
+  // Deleting the earlier job keeps this one from being served from the result cache.
+  await deleteJob(page, previousJobId);
+  const created = await withTimeout(createJob(page, csvUrl, `churn-profile-${rows}.csv`), 120_000 + rows * 0.2, 'Creating the profiled batch job');
+  await tools.startProfiler(1000);
+  let run;
+  try {
+    run = await withTimeout(runJob(page, created.jobId), 180_000 + rows * 2, `The ${rows}-row profiled batch job`);
+  } finally {
+    run = { ...run, profile: await tools.stopProfiler() };
+  }
+  const stored = await inspectStoredJob(page, created.jobId);
+  return { rows, runMs: run.runMs, chunkCount: stored.chunkCount, ...splitProfile(run.profile, join(buildDir, 'assets'), batchPhases) };
+}
+
+/** Deletes a job with its stored file and results, so the next job on the same file runs. */
+async function deleteJob(page, jobId) {
+  await withTimeout(
+    page.evaluate((id) => window.tandem.client.deleteJob(id), jobId),
+    120_000,
+    `Deleting job ${jobId}`,
+  );
+}
+
+/** Returns the rows the job had reported done at `ms` after it started, from its progress reports. */
+function rowsDoneAt(progress, ms) {
+  let rows = 0;
+  for (const report of progress) if (report.ms <= ms) rows = report.rowsDone;
+  return rows;
+}
+
+/** Summarises how long the worker's event loop and the page's main thread were busy during a run. */
+function blockingOf(batch) {
+  const lags = batch.workerLagsMs;
+  const longTasks = batch.mainThreadLongTasksMs;
+  return {
+    worker_timer_lag_ms: summarise(lags),
+    worker_ticks: lags.length,
+    worker_ticks_late_over_16_ms: lags.filter((lag) => lag > 16).length,
+    main_thread_long_tasks: longTasks.length,
+    main_thread_long_task_max_ms: longTasks.length > 0 ? Math.max(...longTasks) : 0,
+  };
+}
+
+function collectResults(options, native, measured) {
+  const { batch, idle } = measured;
+  const during = batch.predictions.filter((request) => request.duringBatch);
+  const summary = batch.summary;
+  checkBatch('with requests', batch, options.rows);
+  checkBatch('without requests', measured.batchAlone.batch, options.rows);
+  checkBatch('with sparse requests', measured.batchSparse.batch, options.rows);
+
+  if (measured.heap.samples === 0) throw new Error('No heap sample succeeded during the batch, so the DevTools session on the page or on its worker failed.');
+
+  // The page-side breakdown uses the run without real-time requests, because its batch-lane
+  // metrics cover that run only and no request delays the batch.
+  const alone = measured.batchAlone.batch;
+  const sparse = measured.batchSparse.batch;
+  const sparseDuring = sparse.predictions.filter((request) => request.duringBatch);
+  const lane = alone.batchLane;
+  // The scheduler keeps percentiles only, so total inference time is estimated from the median task.
+  const laneTasks = lane.averageBatchSize > 0 ? options.rows / lane.averageBatchSize : 0;
+  // The last progress report of the scoring loop comes at most 100 ms after the last chunk's commit.
+  const scoring = alone.progress.filter((report) => report.status === 'running');
+
+  return {
+    cold_start_ms: measured.coldStartMs,
+    warm_start_ms: measured.warmStartMs,
+    realtime_p50_ms_idle: percentile(idle.map((request) => request.roundTripMs), 50),
+    realtime_p95_ms_idle: percentile(idle.map((request) => request.roundTripMs), 95),
+    realtime_p95_ms_during_batch: percentile(during.map((request) => request.roundTripMs), 95),
+    batch_rows_per_s: options.rows / (batch.runMs / 1000),
+    native_rows_per_s: native.rowsPerSecond,
+    batch_peak_heap_mb: (measured.heap.pageBytes + measured.heap.workerBytes) / megabyte,
+    machine: machine(),
+    browser_version: measured.browserVersion,
+    backend,
+    date: new Date().toISOString(),
+    rows: options.rows,
+    details: {
+      csv_bytes: measured.created.fileBytes,
+      realtime_idle: {
+        requests: idle.length,
+        warmup_requests: warmupRequests,
+        round_trip_ms: summarise(idle.map((request) => request.roundTripMs)),
+        queue_ms: summarise(idle.map((request) => request.queueMs)),
+        compute_ms: summarise(idle.map((request) => request.computeMs)),
+      },
+      realtime_during_batch: {
+        requests: batch.predictions.length,
+        requests_during_batch: during.length,
+        mean_interval_ms: during.length > 1 ? (during[during.length - 1].sentMs - during[0].sentMs) / (during.length - 1) : null,
+        rows_done_by_last_request: rowsDoneAt(batch.progress, batch.predictions.at(-1)?.sentMs ?? 0),
+        round_trip_ms: summarise(during.map((request) => request.roundTripMs)),
+        queue_ms: summarise(during.map((request) => request.queueMs)),
+        compute_ms: summarise(during.map((request) => request.computeMs)),
+      },
+      batch: {
+        create_job_ms: measured.created.createMs,
+        run_job_ms: batch.runMs,
+        rows_per_s_including_create: options.rows / ((batch.runMs + measured.created.createMs) / 1000),
+        row_errors: summary.errorCount,
+        roc_auc: summary.evaluation?.rocAuc ?? null,
+      },
+      realtime_sparse_during_batch: {
+        mean_interval_target_ms: sparseIntervalMs,
+        requests: sparse.predictions.length,
+        requests_during_batch: sparseDuring.length,
+        round_trip_ms: summarise(sparseDuring.map((request) => request.roundTripMs)),
+        queue_ms: summarise(sparseDuring.map((request) => request.queueMs)),
+        compute_ms: summarise(sparseDuring.map((request) => request.computeMs)),
+        batch_rows_per_s: options.rows / (sparse.runMs / 1000),
+      },
+      batch_without_requests: {
+        rows_per_s: options.rows / (alone.runMs / 1000),
+        run_job_ms: alone.runMs,
+        peak_heap_mb: (measured.batchAlone.heap.pageBytes + measured.batchAlone.heap.workerBytes) / megabyte,
+        lane,
+        lane_tasks_estimate: laneTasks,
+        infer_ms_estimate: laneTasks * lane.computeMs.p50,
+        scoring_end_ms: scoring.length > 0 ? scoring[scoring.length - 1].ms : null,
+      },
+      blocking: {
+        lag_timer_interval_ms: lagIntervalMs,
+        without_requests: blockingOf(alone),
+        with_requests: blockingOf(batch),
+        with_sparse_requests: blockingOf(sparse),
+      },
+      heap: {
+        page_peak_mb: measured.heap.pageBytes / megabyte,
+        worker_peak_mb: measured.heap.workerBytes / megabyte,
+        samples: measured.heap.samples,
+        failed_samples: measured.heap.failedSamples,
+        interval_ms: heapIntervalMs,
+      },
+      start: { cold: measured.coldTimeline, warm: measured.warmTimeline },
+      native,
+      stored_job: measured.stored,
+      batch_profile: measured.batchProfile ?? null,
+      start_profile: measured.startProfile,
+      page_errors: measured.pageErrors,
+    },
+  };
+}
+
+async function main() {
+  process.chdir(repoRoot);
+  const options = readOptions();
+  const started = Date.now();
+  const loadAverageAtStart = loadavg()[0];
+
+  log(`preparing ${options.rows}-row CSV in ${dataDir}`);
+  const csvPath = await ensureBenchCsv(dataDir, options.rows);
+  const profilePath = options.profileRows > 0 ? await ensureBenchCsv(dataDir, options.profileRows) : null;
+  await buildApp();
+  const csv = {
+    url: publish(csvPath, 'churn.csv'),
+    profileUrl: profilePath ? publish(profilePath, 'churn-profile.csv') : null,
+  };
+
+  await bundleNative();
+  const nativeBefore = await runNative(csvPath, options.rows);
+  log(`native: ${Math.round(nativeBefore.rowsPerSecond)} rows/s`);
+
+  const server = await preview({
+    root: repoRoot,
+    logLevel: 'warn',
+    build: { outDir: buildDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+  });
+  let measured;
+  try {
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('vite preview did not report a local URL.');
+    log(`serving ${buildDir} at ${url}`);
+    measured = await measureBrowser(url, options, csv);
+  } finally {
+    await server.close();
+  }
+
+  // Other programs on the machine change the speed of both sides, so the native baseline runs a
+  // second time after the browser's measurements and is the mean of the two runs.
+  const nativeAfter = await runNative(csvPath, options.rows);
+  log(`native, second run: ${Math.round(nativeAfter.rowsPerSecond)} rows/s`);
+  const native = averageNative([nativeBefore, nativeAfter]);
+
+  // The raw measurements, with every request and progress report, for a closer look.
+  writeFileSync('bench/.build/raw.json', `${JSON.stringify(measured)}\n`);
+  const results = collectResults(options, native, measured);
+  results.details.load_average = { start: loadAverageAtStart, end: loadavg()[0] };
+  writeReport(results, 'bench');
+  log(`done in ${Math.round((Date.now() - started) / 1000)} s: bench/results.json and bench/RESULTS.md`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
