@@ -1,4 +1,33 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * The Content-Security-Policy of the built app pages, sent as a meta tag because the app is static
+ * and has no server of its own to send headers. It allows what Tandem needs and nothing more:
+ * its own scripts and workers, WebAssembly compilation ('wasm-unsafe-eval', not 'unsafe-eval'),
+ * models fetched over HTTPS from other sites (data only, never run as script), blob: and data:
+ * images for previews, and inline styles for the page's small <style> block.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "connect-src 'self' https: blob:",
+  "img-src 'self' blob: data:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/** Adds the policy to the app's HTML in production builds; the dev server needs its own scripts and socket. */
+function contentSecurityPolicyTag(): Plugin {
+  return {
+    name: 'tandem-content-security-policy',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy }, injectTo: 'head-prepend' }],
+  };
+}
 import { VitePWA } from 'vite-plugin-pwa';
 
 export default defineConfig({
@@ -15,6 +44,7 @@ export default defineConfig({
   server: { port: 5173 },
   preview: { port: 5173 },
   plugins: [
+    contentSecurityPolicyTag(),
     // The service worker (src/sw.ts), built into dist/sw.js with the precache list put in. It is
     // built and registered in production builds only, so `npm start` runs without one.
     VitePWA({

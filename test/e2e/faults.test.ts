@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp } from './app-page';
 import { golden, modeldataRows } from './churn-data';
@@ -38,5 +41,54 @@ describe('WebGPU device loss', () => {
     // Parity tolerance with the onnxruntime-node golden value.
     expect(Math.abs(result.after.probability - entry.probability)).toBeLessThanOrEqual(1e-5);
     await page.close();
+  });
+});
+
+describe('two tabs', () => {
+  let served: Served;
+  let launched: LaunchedBrowser;
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    launched = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await launched?.close();
+    await served?.close();
+  });
+
+  it('never runs one job twice and shows its progress', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tandem-tabs-')), 'churn-large.csv');
+    const [header, ...lines] = readFileSync('public/data/churn.csv', 'utf8').trimEnd().split('\n');
+    // About 700,000 rows: the job runs long enough for the second tab to open.
+    writeFileSync(path, `${header}\n${new Array(100).fill(lines.join('\n')).join('\n')}\n`);
+
+    const first = await launched.context.newPage();
+    const second = await launched.context.newPage();
+    await openApp(first, served.url, 'wasm');
+    await openApp(second, served.url, 'wasm');
+    await first.locator('[data-testid=file-input]').setInputFiles(path);
+    await expect.poll(() => first.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+
+    await second.reload();
+    await openApp(second, served.url, 'wasm');
+    const job = second.locator('[data-testid=job]').first();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    const jobId = (await job.getAttribute('data-job-id'))!;
+    const seen = Number(await job.locator('[data-testid=rows]').getAttribute('data-value'));
+    await expect.poll(async () => Number(await job.locator('[data-testid=rows]').getAttribute('data-value')), { timeout: 30_000 }).toBeGreaterThan(seen);
+
+    const refused = await second.evaluate(async (id) => {
+      try {
+        await window.tandem!.client.runJob(id);
+        return 'ran';
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    }, jobId);
+    expect(refused).toContain('already running in another tab');
+
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 300_000 }).toBe('completed');
   });
 });
