@@ -76,9 +76,10 @@ export interface TandemWorkerApi {
 
   /**
    * Simulates a failure, for tests and support: `webgpu-device-lost` destroys the WebGPU device,
-   * `worker-crash` ends this worker as a crash would.
+   * `worker-crash` ends this worker as a crash would, and `storage-full` makes the next chunk
+   * commit fail with a QuotaExceededError.
    */
   injectFault(kind: FaultKind): Promise<void>;
 }
 
-export type FaultKind = 'webgpu-device-lost' | 'worker-crash';
+export type FaultKind = 'webgpu-device-lost' | 'worker-crash' | 'storage-full';

@@ -163,6 +163,10 @@ export const api: TandemWorkerApi = {
       await loseWebGpuDevice();
       return;
     }
+    if (kind === 'storage-full') {
+      (await jobs()).simulateFullStorage();
+      return;
+    }
     // Closing after the reply is sent leaves the page with a worker that never answers again.
     setTimeout(() => self.close(), 0);
   },

@@ -12,7 +12,7 @@ import { hashBlob } from '../shared/hash';
 import { createLogger } from '../shared/logger';
 import type { JobProgress, JobStatus } from '../shared/protocol';
 import { parseLabel } from '../shared/tabular';
-import type { ChunkRecord, Database, JobRecord } from '../storage/db';
+import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../storage/db';
 import { commitChunk, getJob, getJobFile, getJobFiles, insertJob, listJobs, readChunks, updateJob } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { readImageChunks, scoreImageEntries } from './image-job';
@@ -75,6 +75,7 @@ function tabularOf(model: LoadedModel) {
 
 export class JobManager {
   private readonly stopRequests = new Map<string, StopRequest>();
+  private storageFull = false;
 
   constructor(
     private readonly db: Database,
@@ -183,6 +184,19 @@ export class JobManager {
       throw new TandemError('job-busy', 'This job is already running in another tab or window. Its progress shows there; wait for it to finish.');
     }
     return result;
+  }
+
+  /** Makes the next chunk commit fail as a full quota would: fault injection for tests and support. */
+  simulateFullStorage(): void {
+    this.storageFull = true;
+  }
+
+  private async commit(job: JobRecord, chunk: ChunkRecord, cacheEntries: ImageResultRecord[] = []): Promise<void> {
+    if (this.storageFull) {
+      this.storageFull = false;
+      throw new DOMException('The quota was exceeded (simulated).', 'QuotaExceededError');
+    }
+    await commitChunk(this.db, job, chunk, cacheEntries);
   }
 
   requestStop(jobId: string, request: StopRequest): void {
@@ -326,7 +340,7 @@ export class JobManager {
       job.updatedAt = Date.now();
       runStarted = now;
       if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
-      await commitChunk(this.db, job, chunk, cacheEntries);
+      await this.commit(job, chunk, cacheEntries);
       reporter.report(false);
     }
     return null;
@@ -369,7 +383,7 @@ export class JobManager {
       job.updatedAt = Date.now();
       runStarted = now;
       if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
-      await commitChunk(this.db, job, chunk);
+      await this.commit(job, chunk);
       reporter.report(false);
     }
     return null;

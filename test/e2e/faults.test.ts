@@ -92,3 +92,58 @@ describe('two tabs', () => {
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 300_000 }).toBe('completed');
   });
 });
+
+describe('full storage', () => {
+  let served: Served;
+  let launched: LaunchedBrowser;
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    launched = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await launched?.close();
+    await served?.close();
+  });
+
+  it('pauses a job and keeps its results', async () => {
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, 'wasm');
+
+    // The job and its input file are stored first, with room to spare.
+    const jobId = await page.evaluate(async () => {
+      const text = await (await fetch('data/churn.csv')).text();
+      const [header, ...lines] = text.trimEnd().split('\n');
+      const file = new File([`${header}\n${new Array(40).fill(lines.join('\n')).join('\n')}\n`], 'churn-x40.csv', { type: 'text/csv' });
+      const { client, model } = window.tandem!;
+      return (await client.createJob(model.id, file)).id;
+    });
+
+    // Let a few chunks commit, then make the next commit fail as a full quota does.
+    const paused = await page.evaluate(async (id) => {
+      const { client } = window.tandem!;
+      let injected = false;
+      return client.runJob(id, {
+        onProgress: (progress) => {
+          if (injected || progress.rowsDone < 20_000) return;
+          injected = true;
+          void client.injectFault('storage-full');
+        },
+      });
+    }, jobId);
+    expect(paused.status).toBe('paused');
+    expect(paused.message).toContain('Storage is full');
+    expect(paused.rowsDone).toBeGreaterThanOrEqual(20_000);
+    expect(paused.rowsDone).toBeLessThan(40 * 7043);
+    const kept = await page.evaluate(async (id) => (await (await window.tandem!.client.exportResults(id)).text()).trimEnd().split('\n').length, jobId);
+    expect(kept).toBe(paused.rowsDone + 1);
+
+    // With room again, the job resumes from its last stored chunk and every row comes back.
+    const completed = await page.evaluate((id) => window.tandem!.client.runJob(id), jobId);
+    expect(completed.status).toBe('completed');
+    expect(completed.rowsDone).toBe(40 * 7043);
+    const exported = await page.evaluate(async (id) => (await (await window.tandem!.client.exportResults(id)).text()).trimEnd().split('\n').length, jobId);
+    expect(exported).toBe(40 * 7043 + 1);
+  });
+});
