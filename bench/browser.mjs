@@ -251,6 +251,27 @@ export async function openAndTimeFirstPrediction(context, url, timeoutMs, { prof
   return { page, tools, errors, firstPredictionMs, backend, timeline, startProfile };
 }
 
+/**
+ * Opens the app in a new page and waits until it has loaded its model (`window.tandem` is set).
+ * For a model page that shows no real-time probability, such as an image model's.
+ */
+export async function openModelPage(context, url, timeoutMs) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  await page.goto(url, { timeout: timeoutMs });
+  try {
+    await page.waitForFunction(() => window.tandem !== undefined, null, { timeout: timeoutMs });
+  } catch (error) {
+    throw new Error(`The page at ${url} loaded no model within ${timeoutMs / 1000} s (${error.message}). Page errors: ${errors.join(' | ') || 'none'}.`);
+  }
+  const model = await page.evaluate(() => ({ backend: window.tandem.model.backend, loadMs: window.tandem.model.loadMs }));
+  return { page, errors, ...model };
+}
+
 /** Lists the resources that the page and its worker fetched. */
 function listResources() {
   return {
@@ -338,6 +359,22 @@ export async function createJob(page, csvUrl, fileName) {
   );
 }
 
+/** Fetches the zip file at `zipUrl` into a `File` in the page and creates an image job for it. */
+export async function createImageJob(page, zipUrl, fileName) {
+  return page.evaluate(
+    async ({ zipUrl, fileName }) => {
+      const { client, model } = window.tandem;
+      const response = await fetch(zipUrl);
+      if (!response.ok) throw new Error(`Fetching ${zipUrl} failed with HTTP ${response.status}.`);
+      const file = new File([await response.blob()], fileName, { type: 'application/zip' });
+      const started = performance.now();
+      const job = await client.createImageJob(model.id, [file]);
+      return { jobId: job.id, status: job.status, fileBytes: file.size, createMs: performance.now() - started };
+    },
+    { zipUrl, fileName },
+  );
+}
+
 /**
  * Runs a created job to its end. With `requests` above 0 it also sends that many real-time
  * predictions while the job runs, one at a time, `intervalMs` apart on average. Each gap is drawn
@@ -422,6 +459,47 @@ export async function inspectStoredJob(page, jobId) {
         maxBytes = Math.max(maxBytes, value.byteLength);
       }
       return { chunkCount: job.chunkCount, streamReads: reads, streamReadMaxBytes: maxBytes, fileBytes: stored.file.size };
+    } finally {
+      db.close();
+    }
+  }, jobId);
+}
+
+/**
+ * Reads an image job's stored results from the app's IndexedDB database (`tandem`) and returns
+ * the share of images whose most probable class is the label in the entry name
+ * (`<index>_<label>.png`, as scripts/make-fashion-zip.mjs names them), and the error rows.
+ */
+export async function readImageAccuracy(page, jobId) {
+  return page.evaluate(async (jobId) => {
+    const request = (idbRequest) =>
+      new Promise((resolve, reject) => {
+        idbRequest.onsuccess = () => resolve(idbRequest.result);
+        idbRequest.onerror = () => reject(idbRequest.error);
+      });
+    const db = await request(indexedDB.open('tandem'));
+    try {
+      const range = IDBKeyRange.bound([jobId, 0], [jobId, Number.MAX_SAFE_INTEGER]);
+      const chunks = await request(db.transaction('chunks').objectStore('chunks').getAll(range));
+      let rows = 0;
+      let errorRows = 0;
+      let labelled = 0;
+      let correct = 0;
+      for (const chunk of chunks) {
+        for (let i = 0; i < chunk.rowCount; i++) {
+          rows++;
+          const predicted = chunk.topIndices[i * 3];
+          if (predicted < 0) {
+            errorRows++;
+            continue;
+          }
+          const label = /_(\d+)\.png$/i.exec(chunk.names[i]);
+          if (!label) continue;
+          labelled++;
+          if (predicted === Number(label[1])) correct++;
+        }
+      }
+      return { rows, errorRows, labelled, accuracy: labelled > 0 ? correct / labelled : null };
     } finally {
       db.close();
     }

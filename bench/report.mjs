@@ -3,6 +3,7 @@
  * readable page with the targets, where the batch time goes, and the likely cause of each miss.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fashionTestImages } from './generate-data.mjs';
 
 /** Formats a number for a table: at most `digits` decimals, with thousands separators. */
 function format(value, digits = 1) {
@@ -55,11 +56,13 @@ function resultsTable(results, targets) {
     ['batch_rows_per_s', format(results.batch_rows_per_s, 0), 'rows/s'],
     ['native_rows_per_s', format(results.native_rows_per_s, 0), 'rows/s'],
     ['batch_peak_heap_mb', format(results.batch_peak_heap_mb), 'MB'],
+    ['images_per_s', format(results.images_per_s, 0), 'images/s', 'none set'],
+    ['native_images_per_s', format(results.native_images_per_s, 0), 'images/s', 'none set'],
   ];
   const lines = ['| key | value | unit | target | status |', '| --- | ---: | --- | --- | --- |'];
-  for (const [key, value, unit] of rows) {
+  for (const [key, value, unit, note = ''] of rows) {
     const target = targets.find((entry) => entry.key === key);
-    lines.push(`| \`${key}\` | ${value} | ${unit} | ${target ? target.target : ''} | ${target ? (target.met ? 'met' : '**missed**') : ''} |`);
+    lines.push(`| \`${key}\` | ${value} | ${unit} | ${target ? target.target : note} | ${target ? (target.met ? 'met' : '**missed**') : ''} |`);
   }
   return lines.join('\n');
 }
@@ -88,6 +91,68 @@ function phaseTable(results) {
   const browserTotal = profile ? `${format(profileTotal, 0)} | ${perRow(profileTotal, profile.rows)} |` : '- | |';
   lines.push(`| total | ${format(nativeTotal, 0)} | ${perRow(nativeTotal, native.rows)} | | ${browserTotal} |`);
   return lines.join('\n');
+}
+
+/** Returns the command line that produced `results`. */
+function benchCommand(results) {
+  const images = results.details.images;
+  let command = `npm run bench -- --rows ${results.rows}`;
+  if (!images) command += ' --skip-images';
+  else if (images.images !== fashionTestImages) command += ` --images ${images.images}`;
+  return command;
+}
+
+/**
+ * Describes the image batch in two list items: how its numbers are taken, then the ratio of the
+ * two rates and where the time goes.
+ */
+function describeImages(results) {
+  const images = results.details.images;
+  if (!images) return '- **Images**: skipped (`--skip-images`).';
+  const native = images.native;
+  const threads = native.threads === 0 ? "onnxruntime's default threads" : `${native.threads} intra-op thread${native.threads === 1 ? '' : 's'}`;
+  const nativeTotal = native.seconds * 1000;
+  const phases = [
+    ['reading and unzipping', native.phasesMs.readUnzip],
+    ['PNG decoding', native.phasesMs.decode],
+    ['preprocessing', native.phasesMs.preprocess],
+    ['inference with the argmax', native.phasesMs.infer],
+  ];
+  const errorNames = images.sample_errors.map((error) => error.value).join(', ');
+
+  const method =
+    `- **Images**: \`images_per_s\` is ${format(images.images, 0)} Fashion-MNIST test images (a ${format(images.zip_bytes / 1024 ** 2)} MB zip of 28x28 PNG files from scripts/make-fashion-zip.mjs) ` +
+    `divided by the time from calling \`runJob\` until its promise resolves (${format(images.run_job_ms / 1000, 2)} s) on the product-photo model, ` +
+    'in a second Chromium with a fresh profile, so the result cache, keyed by each image\'s SHA-256, starts empty: read the stored zip, hash, decode with `createImageBitmap`, preprocess, infer, store. ' +
+    `Creating the job took ${format(images.create_job_ms, 0)} ms and is not counted (with it: ${format(images.images_per_s_including_create, 0)} images/s). ` +
+    `The job reported ${images.entry_errors} row error${images.entry_errors === 1 ? '' : 's'} among the ${format(images.entries, 0)} zip entries${errorNames ? ` (${errorNames})` : ''}. ` +
+    "One is expected: the zip's labels.csv is an entry but no image. " +
+    `\`native_images_per_s\`: bench/native-images.ts reads the zip with fflate, decodes each PNG with pngjs, runs the app's \`preprocessImage\` and scores with onnxruntime-node ${native.onnxruntimeNode} (${threads}) ` +
+    `in batches of ${native.batchImages} images, with no storage. The figure is the mean of a run before and one after the browser measurements: ` +
+    `${native.runs.map((run) => `${format(run.imagesPerSecond, 0)} images/s at a load average of ${format(run.loadAverage, 1)}`).join(' and ')}. ` +
+    `Accuracy against the labels in the entry names: ${format(images.accuracy, 4)} in the browser and ${format(native.accuracy, 4)} in Node.js.` +
+    (images.manifest_accuracy === null ? '' : ` The manifest's \`metrics.accuracy\` is ${format(images.manifest_accuracy, 4)} on its ${format(images.manifest_test_rows, 0)} test images.`);
+
+  const timeSplit =
+    `- **Images, where the time goes**: the browser reaches ${(results.images_per_s / results.native_images_per_s).toFixed(2)} times the Node.js rate. ` +
+    `In Node.js (wall-clock time around each call, ${format(nativeTotal, 0)} ms): ${phases.map(([name, ms]) => `${name} ${format(ms, 0)} ms (${percent(ms, nativeTotal)})`).join(', ')}. ` +
+    `In the browser, inference on the batch lane took about ${format(images.infer_ms_estimate, 0)} ms of ${format(images.run_job_ms, 0)} ms (${percent(images.infer_ms_estimate, images.run_job_ms)}), ` +
+    `an estimate from ${format(images.lane_tasks_estimate, 0)} scheduler tasks times their median compute time of ${format(images.lane.computeMs.p50, 2)} ms. ` +
+    'The remainder is reading the zip, hashing, decoding, preprocessing, storing and waiting, which the browser run does not split further.';
+  return `${method}\n${timeSplit}${accuracyWarning(images)}`;
+}
+
+/** Returns a list item when the two accuracies differ, or the full set misses the manifest's figure, by more than 0.001. */
+function accuracyWarning(images) {
+  const tolerance = 0.001;
+  const problems = [];
+  if (images.accuracy === null || images.native.accuracy === null) problems.push('an accuracy is missing, so no entry name carried a label');
+  else if (Math.abs(images.accuracy - images.native.accuracy) > tolerance) problems.push(`the browser (${format(images.accuracy, 4)}) and Node.js (${format(images.native.accuracy, 4)}) disagree`);
+  if (images.manifest_accuracy !== null && images.images === images.manifest_test_rows && Math.abs(images.native.accuracy - images.manifest_accuracy) > tolerance) {
+    problems.push(`Node.js (${format(images.native.accuracy, 4)}) is off the manifest's ${format(images.manifest_accuracy, 4)}`);
+  }
+  if (problems.length === 0) return '';
+  return `\n- **Image accuracy check failed**: ${problems.join(', and ')}, by more than ${tolerance}. Check the zip, the model and the preprocessing before comparing the two rates: they may not measure the same work.`;
 }
 
 function latencyTable(details) {
@@ -337,7 +402,7 @@ function markdown(results) {
 
   return `# Tandem benchmark results
 
-Produced by \`npm run bench -- --rows ${results.rows}\` (bench/run.mjs) on ${results.date.slice(0, 10)}.
+Produced by \`${benchCommand(results)}\` (bench/run.mjs) on ${results.date.slice(0, 10)}.
 Machine: ${results.machine.cpu}, ${results.machine.cores} cores, ${format(results.machine.memory_gb)} GB memory.
 Browser: Chromium ${results.browser_version}, headless, backend \`${results.backend}\`, single-threaded because the page is not cross-origin isolated.
 Batch file: ${format(results.rows, 0)} data rows (${format(details.csv_bytes / 1024 ** 2)} MB), drawn with a fixed seed from the 7,043 customers of public/data/churn.csv.
@@ -356,6 +421,7 @@ How each number is taken:
 - **Native**: bench/native.ts, bundled by Vite, runs the app's CSV reader, column matching and feature encoding in Node.js ${process.version} and scores with onnxruntime-node ${native.onnxruntimeNode} (${threads}) in batches of at most ${native.batchRows} rows (${format(native.averageBatchRows, 0)} on average, one batch per reader chunk), with no storage. It runs before and after the browser measurements, and the figures are the mean of the two: ${native.runs.map((run) => `${format(run.rowsPerSecond, 0)} rows/s at a load average of ${format(run.loadAverage, 1)}`).join(' and ')}.
 - **Heap**: V8 \`usedSize\` from \`Runtime.getHeapUsage\` over the Chrome DevTools Protocol, on the page and in the worker, every ${details.heap.interval_ms} ms from job creation until the job completes (${details.heap.samples} samples): peak page ${format(details.heap.page_peak_mb)} MB + peak worker ${format(details.heap.worker_peak_mb)} MB. WASM memory and Blob data are not part of it. Without requests: ${format(alone.peak_heap_mb)} MB.
 - **Checks**: the job scored ${format(results.rows, 0)} rows with ${batch.row_errors} row errors. Its ROC AUC is ${format(batch.roc_auc, 5)} in the browser and ${format(native.rocAuc, 5)} in Node.js.
+${describeImages(results)}
 
 ## Where the time goes in the batch
 

@@ -1,20 +1,34 @@
 /**
  * `npm run bench`: builds the app, serves the build on 127.0.0.1, and measures it in headless
  * Chromium on the WASM backend: start-up time, real-time latency idle and during a batch job, batch
- * throughput and heap, and a CPU profile of the worker. It also scores the same CSV file in Node.js
- * with onnxruntime-node as a baseline. Writes bench/results.json and bench/RESULTS.md.
+ * throughput and heap, and a CPU profile of the worker. In a second, fresh browser profile it times
+ * an image batch job of the product-photo model on Fashion-MNIST PNG images. It also scores the
+ * same CSV file and the same images in Node.js with onnxruntime-node as baselines. Writes
+ * bench/results.json and bench/RESULTS.md.
  *
- * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N]
+ * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N] [--images N] [--skip-images]
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { build, preview } from 'vite';
-import { createJob, inspectStoredJob, launchBrowser, measureRealtime, openAndTimeFirstPrediction, runJob, sampleHeap, withTimeout } from './browser.mjs';
-import { ensureBenchCsv } from './generate-data.mjs';
+import {
+  createImageJob,
+  createJob,
+  inspectStoredJob,
+  launchBrowser,
+  measureRealtime,
+  openAndTimeFirstPrediction,
+  openModelPage,
+  readImageAccuracy,
+  runJob,
+  sampleHeap,
+  withTimeout,
+} from './browser.mjs';
+import { ensureBenchCsv, ensureFashionZip, fashionTestImages } from './generate-data.mjs';
 import { batchPhases, splitProfile, startPhases } from './profile.mjs';
 import { writeReport } from './report.mjs';
 
@@ -22,6 +36,9 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The benchmark builds into its own folder, so it never replaces the dist/ that tests may be serving.
 const buildDir = 'bench/.build/dist';
 const nativeBundle = 'bench/.build/native/native.mjs';
+const nativeImagesBundle = 'bench/.build/native/native-images.mjs';
+/** The image model, as the page's `model` parameter names it. */
+const imageManifest = 'models/product-photo/manifest.json';
 const dataDir = 'bench/data';
 const backend = 'wasm';
 /** Real-time requests sent before the idle measurement and not counted: JIT and cache warm-up. */
@@ -41,6 +58,8 @@ const usage = `Usage: npm run bench -- [options]
   --rows N          data rows in the batch CSV (default 1000000)
   --profile-rows N  data rows in the separate CPU-profiled batch run (default: --rows, at most 200000; 0 skips it)
   --requests N      real-time requests, idle and during the batch (default 500)
+  --images N        Fashion-MNIST test images in the image batch, the first N (default ${fashionTestImages}, at most ${fashionTestImages})
+  --skip-images     skip the image batch and its Node.js baseline
   --help            print this text`;
 
 function log(message) {
@@ -53,6 +72,8 @@ function readOptions() {
       rows: { type: 'string', default: '1000000' },
       'profile-rows': { type: 'string' },
       requests: { type: 'string', default: '500' },
+      images: { type: 'string', default: String(fashionTestImages) },
+      'skip-images': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -60,14 +81,18 @@ function readOptions() {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
-  const count = (name, text, min) => {
+  const count = (name, text, min, max = Infinity) => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min) throw new Error(`Invalid --${name} ${text}: give a whole number of at least ${min}.\n\n${usage}`);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+      throw new Error(`Invalid --${name} ${text}: give a whole number ${range}.\n\n${usage}`);
+    }
     return value;
   };
   const rows = count('rows', values.rows, 1);
   const profileRows = values['profile-rows'] === undefined ? Math.min(rows, 200_000) : count('profile-rows', values['profile-rows'], 0);
-  return { rows, profileRows, requests: count('requests', values.requests, 1) };
+  const images = values['skip-images'] ? 0 : count('images', values.images, 1, fashionTestImages);
+  return { rows, profileRows, requests: count('requests', values.requests, 1), images };
 }
 
 /** Returns the `p`-th percentile (0 to 100) of `values` by the nearest-rank method. */
@@ -88,7 +113,7 @@ function checkBatch(name, batch, rows) {
   if (summary.rowsDone !== rows) throw new Error(`The batch job ${name} scored ${summary.rowsDone} rows, expected ${rows}.`);
 }
 
-/** Puts a CSV file where the preview server serves it, as a hard link when the file system allows. */
+/** Puts a data file where the preview server serves it, as a hard link when the file system allows. */
 function publish(path, name) {
   const target = join(buildDir, 'bench-data', name);
   mkdirSync(dirname(target), { recursive: true });
@@ -107,7 +132,7 @@ async function buildApp() {
 }
 
 async function bundleNative() {
-  log('bundling bench/native.ts');
+  log('bundling bench/native.ts and bench/native-images.ts');
   await build({ root: repoRoot, configFile: 'bench/vite.native.config.ts', logLevel: 'warn' });
 }
 
@@ -133,6 +158,31 @@ function averageNative(runs) {
     rowsPerSecond: runs[0].rows / seconds,
     phasesMs: Object.fromEntries(Object.keys(runs[0].phasesMs).map((phase) => [phase, mean((run) => run.phasesMs[phase])])),
     runs: runs.map((run) => ({ rowsPerSecond: run.rowsPerSecond, seconds: run.seconds, loadAverage: run.loadAverage })),
+  };
+}
+
+async function runNativeImages(zipPath, images) {
+  log(`scoring ${zipPath} in Node.js with onnxruntime-node`);
+  const timeout = 120_000 + images * 20;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [nativeImagesBundle, '--zip', zipPath], { timeout, maxBuffer: 16 * megabyte });
+    return { ...JSON.parse(stdout.trim().split('\n').pop()), loadAverage: loadavg()[0] };
+  } catch (error) {
+    const reason = error.killed ? `timed out after ${Math.round(timeout / 1000)} s` : (error.stderr || error.message).trim();
+    throw new Error(`The Node.js image baseline (${nativeImagesBundle}) failed: ${reason}`);
+  }
+}
+
+/** Averages native image runs like {@link averageNative}. The accuracy is the first run's, and `runs` keeps each run's. */
+function averageNativeImages(runs) {
+  const mean = (pick) => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+  const seconds = mean((run) => run.seconds);
+  return {
+    ...runs[0],
+    seconds,
+    imagesPerSecond: runs[0].images / seconds,
+    phasesMs: Object.fromEntries(Object.keys(runs[0].phasesMs).map((phase) => [phase, mean((run) => run.phasesMs[phase])])),
+    runs: runs.map((run) => ({ imagesPerSecond: run.imagesPerSecond, seconds: run.seconds, accuracy: run.accuracy, loadAverage: run.loadAverage })),
   };
 }
 
@@ -195,6 +245,29 @@ async function measureBrowser(url, options, csv) {
     measured.pageErrors.push(...profiled.errors);
     await profiled.tools.detach();
     return measured;
+  } finally {
+    await launched.close();
+  }
+}
+
+/**
+ * Times an image batch job on the zip file at `zipUrl` in a browser of its own. The fresh profile
+ * keeps the image result cache empty, so every image is decoded, preprocessed and scored.
+ */
+async function measureImages(url, zipUrl, images) {
+  const pageUrl = `${url}?${new URLSearchParams({ model: imageManifest, backend })}`;
+  const launched = await launchBrowser();
+  try {
+    log(`image batch: ${images} Fashion-MNIST images on ${imageManifest}, in a fresh profile`);
+    const opened = await openModelPage(launched.context, pageUrl, 120_000);
+    if (opened.backend !== backend) throw new Error(`The image page runs on ${opened.backend}, not ${backend}. Check how the page reads the ?backend parameter.`);
+    const { page } = opened;
+    const created = await withTimeout(createImageJob(page, zipUrl, `fashion-test-png-${images}.zip`), 120_000 + images * 5, 'Creating the image job (storing the zip file in IndexedDB)');
+    if (created.status !== 'queued') throw new Error(`The new image job is ${created.status}, but the benchmark needs a job that runs.`);
+    const run = await withTimeout(runJob(page, created.jobId), 180_000 + images * 20, `The ${images}-image batch job`);
+    const checked = await withTimeout(readImageAccuracy(page, created.jobId), 120_000, 'Reading the image results back');
+    await page.close();
+    return { modelLoadMs: opened.loadMs, created, run, checked, pageErrors: opened.errors };
   } finally {
     await launched.close();
   }
@@ -275,7 +348,47 @@ function blockingOf(batch) {
   };
 }
 
-function collectResults(options, native, measured) {
+/**
+ * Returns the image keys and their details, or nulls when the image batch was skipped. Throws
+ * unless both sides scored every image.
+ */
+function collectImageResults(options, images) {
+  if (!images) return { images_per_s: null, native_images_per_s: null, details: null };
+  const { native, measured } = images;
+  const { summary, runMs, batchLane } = measured.run;
+  if (summary.status !== 'completed') throw new Error(`The image batch job ended ${summary.status}: ${summary.message ?? 'no message'}.`);
+  // The zip's labels.csv is an entry too, and the job reports it as a row error.
+  const scored = summary.rowsDone - summary.errorCount;
+  if (scored !== options.images) throw new Error(`The image batch job scored ${scored} images, expected ${options.images}.`);
+  if (native.images !== options.images) throw new Error(`The Node.js image baseline scored ${native.images} images, expected ${options.images}.`);
+  const laneTasks = batchLane.averageBatchSize > 0 ? options.images / batchLane.averageBatchSize : 0;
+  const { metrics } = JSON.parse(readFileSync(join('public', imageManifest), 'utf8'));
+  return {
+    images_per_s: options.images / (runMs / 1000),
+    native_images_per_s: native.imagesPerSecond,
+    details: {
+      images: options.images,
+      zip_bytes: measured.created.fileBytes,
+      model_load_ms: measured.modelLoadMs,
+      create_job_ms: measured.created.createMs,
+      run_job_ms: runMs,
+      images_per_s_including_create: options.images / ((runMs + measured.created.createMs) / 1000),
+      entries: summary.rowsDone,
+      entry_errors: summary.errorCount,
+      sample_errors: summary.sampleErrors,
+      accuracy: measured.checked.accuracy,
+      manifest_accuracy: metrics?.accuracy ?? null,
+      manifest_test_rows: metrics?.test_rows ?? null,
+      lane: batchLane,
+      lane_tasks_estimate: laneTasks,
+      infer_ms_estimate: laneTasks * batchLane.computeMs.p50,
+      main_thread_long_tasks: measured.run.mainThreadLongTasksMs.length,
+      native,
+    },
+  };
+}
+
+function collectResults(options, native, measured, images) {
   const { batch, idle } = measured;
   const during = batch.predictions.filter((request) => request.duringBatch);
   const summary = batch.summary;
@@ -295,6 +408,7 @@ function collectResults(options, native, measured) {
   const laneTasks = lane.averageBatchSize > 0 ? options.rows / lane.averageBatchSize : 0;
   // The last progress report of the scoring loop comes at most 100 ms after the last chunk's commit.
   const scoring = alone.progress.filter((report) => report.status === 'running');
+  const imageResults = collectImageResults(options, images);
 
   return {
     cold_start_ms: measured.coldStartMs,
@@ -305,6 +419,8 @@ function collectResults(options, native, measured) {
     batch_rows_per_s: options.rows / (batch.runMs / 1000),
     native_rows_per_s: native.rowsPerSecond,
     batch_peak_heap_mb: (measured.heap.pageBytes + measured.heap.workerBytes) / megabyte,
+    images_per_s: imageResults.images_per_s,
+    native_images_per_s: imageResults.native_images_per_s,
     machine: machine(),
     browser_version: measured.browserVersion,
     backend,
@@ -371,7 +487,8 @@ function collectResults(options, native, measured) {
       stored_job: measured.stored,
       batch_profile: measured.batchProfile ?? null,
       start_profile: measured.startProfile,
-      page_errors: measured.pageErrors,
+      images: imageResults.details,
+      page_errors: [...measured.pageErrors, ...(images?.measured.pageErrors ?? [])],
     },
   };
 }
@@ -385,15 +502,23 @@ async function main() {
   log(`preparing ${options.rows}-row CSV in ${dataDir}`);
   const csvPath = await ensureBenchCsv(dataDir, options.rows);
   const profilePath = options.profileRows > 0 ? await ensureBenchCsv(dataDir, options.profileRows) : null;
+  let zipPath = null;
+  if (options.images > 0) {
+    log(`preparing the ${options.images}-image Fashion-MNIST zip`);
+    zipPath = await ensureFashionZip(dataDir, options.images);
+  }
   await buildApp();
   const csv = {
     url: publish(csvPath, 'churn.csv'),
     profileUrl: profilePath ? publish(profilePath, 'churn-profile.csv') : null,
   };
+  const zipUrl = zipPath ? publish(zipPath, 'fashion-test-png.zip') : null;
 
   await bundleNative();
   const nativeBefore = await runNative(csvPath, options.rows);
   log(`native: ${Math.round(nativeBefore.rowsPerSecond)} rows/s`);
+  const nativeImagesBefore = zipPath ? await runNativeImages(zipPath, options.images) : null;
+  if (nativeImagesBefore) log(`native images: ${Math.round(nativeImagesBefore.imagesPerSecond)} images/s, accuracy ${nativeImagesBefore.accuracy}`);
 
   const server = await preview({
     root: repoRoot,
@@ -402,11 +527,13 @@ async function main() {
     preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
   });
   let measured;
+  let imagesMeasured = null;
   try {
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview did not report a local URL.');
     log(`serving ${buildDir} at ${url}`);
     measured = await measureBrowser(url, options, csv);
+    if (zipUrl) imagesMeasured = await measureImages(url, zipUrl, options.images);
   } finally {
     await server.close();
   }
@@ -416,10 +543,16 @@ async function main() {
   const nativeAfter = await runNative(csvPath, options.rows);
   log(`native, second run: ${Math.round(nativeAfter.rowsPerSecond)} rows/s`);
   const native = averageNative([nativeBefore, nativeAfter]);
+  let images = null;
+  if (zipPath) {
+    const nativeImagesAfter = await runNativeImages(zipPath, options.images);
+    log(`native images, second run: ${Math.round(nativeImagesAfter.imagesPerSecond)} images/s`);
+    images = { native: averageNativeImages([nativeImagesBefore, nativeImagesAfter]), measured: imagesMeasured };
+  }
 
   // The raw measurements, with every request and progress report, for a closer look.
-  writeFileSync('bench/.build/raw.json', `${JSON.stringify(measured)}\n`);
-  const results = collectResults(options, native, measured);
+  writeFileSync('bench/.build/raw.json', `${JSON.stringify({ ...measured, imageBatch: imagesMeasured })}\n`);
+  const results = collectResults(options, native, measured, images);
   results.details.load_average = { start: loadAverageAtStart, end: loadavg()[0] };
   writeReport(results, 'bench');
   log(`done in ${Math.round((Date.now() - started) / 1000)} s: bench/results.json and bench/RESULTS.md`);
