@@ -55,7 +55,7 @@ async function fetchImage(text: string): Promise<Blob> {
     );
   }
   if (!response.ok) throw new TandemError('invalid-input', `Fetching the image at ${url.href} failed with HTTP ${response.status}. Check the URL.`);
-  // Servers of single-page apps answer a missing file with their index page and status 200.
+  // Servers of single-page apps return their index page with status 200 for a missing file.
   if (response.headers.get('content-type')?.startsWith('text/html')) {
     throw new TandemError('invalid-input', `The URL ${url.href} returned an HTML page, not an image, so the URL is probably wrong. Check it.`);
   }

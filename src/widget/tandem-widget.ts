@@ -10,7 +10,7 @@ import { widgetStyles } from './styles';
 import { missingBrowserFeatures } from './support';
 import { describeModel, type ImageResult, type RecordPrediction, type WidgetModelInfo, type WidgetPrediction } from './types';
 import { initialRecord, renderImageView, renderRecordForm, renderRecordResult, type FormRecord } from './views';
-import { callWorker, sharedClient } from './worker-client';
+import { callWorker, loadModelInTurn, sharedClient } from './worker-client';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -297,7 +297,7 @@ export class TandemWidget extends LitElement {
     if (missing) throw new TandemError('backend-unavailable', missing);
     const backend = parseBackend(this.backend);
     const manifestUrl = this.model ? resolveModelUrl(this.model, document.baseURI) : defaultModelUrl;
-    const info = await callWorker(sharedClient().loadModel(manifestUrl, backend));
+    const info = await loadModelInTurn(manifestUrl, backend);
     return describeModel(info);
   }
 

@@ -5,10 +5,12 @@
  */
 import { TandemClient } from '../client/tandem-client';
 import { TandemError } from '../shared/errors';
+import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { workerUrl } from './assets';
 
 let client: TandemClient | null = null;
 let workerFailure: Promise<never> | null = null;
+let previousLoad: Promise<unknown> = Promise.resolve();
 
 /** Returns the shared client, starting the worker from the widget build's own URL on first use. */
 export function sharedClient(): TandemClient {
@@ -33,4 +35,16 @@ export function sharedClient(): TandemClient {
 /** Waits for a worker call, or rejects when the worker fails first, since a failed worker never replies. */
 export function callWorker<T>(call: Promise<T>): Promise<T> {
   return workerFailure ? Promise.race([call, workerFailure]) : call;
+}
+
+/**
+ * Loads a model in the shared worker after every earlier load from a widget has settled.
+ * NOTE: the worker runs each load's warm-up outside its run queue, and with onnxruntime-web 1.31
+ * a WebGPU run that overlaps a WASM run of another session fails ("Session already started") or
+ * never settles. Loading one model at a time keeps two widgets with different backends apart.
+ */
+export function loadModelInTurn(manifestUrl: string, backend: BackendPreference): Promise<ModelInfo> {
+  const load = previousLoad.then(() => callWorker(sharedClient().loadModel(manifestUrl, backend)));
+  previousLoad = load.catch(() => undefined);
+  return load;
 }
