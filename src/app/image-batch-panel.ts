@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
+import { saveFile } from '../ui/save-file';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ImageResultQuery, JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
@@ -507,17 +508,7 @@ export class ImageBatchPanel extends LitElement {
 
   private async exportJob(job: JobSummary): Promise<void> {
     try {
-      const blob = await TandemClient.shared().exportResults(job.id);
-      const url = URL.createObjectURL(blob);
-      const link = document.createElement('a');
-      link.href = url;
-      link.download = exportFileName(job.fileName);
-      link.hidden = true;
-      this.renderRoot.appendChild(link);
-      link.click();
-      link.remove();
-      // Revoking the URL in the same task can abort the download in some browsers, so it lives a while.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(await TandemClient.shared().exportResults(job.id), exportFileName(job.fileName), this.renderRoot);
     } catch (error) {
       log.error(`Exporting job ${job.id} failed`, error);
       this.problem = `Exporting ${job.fileName} failed: ${describeError(error)}`;

@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, svg } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { LaneMetrics, MetricsSnapshot } from '../shared/protocol';
+import { saveFile } from './save-file';
 import { base, tokens } from './theme';
 
 const milliseconds = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
@@ -168,12 +169,7 @@ export class MetricsPanel extends LitElement {
     await this.refresh();
     if (!this.snapshot) return;
     const blob = new Blob([JSON.stringify({ exportedAt: new Date().toISOString(), ...this.snapshot }, null, 2)], { type: 'application/json' });
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = 'tandem-metrics.json';
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 0);
+    saveFile(blob, 'tandem-metrics.json', this.renderRoot);
   }
 }
 
