@@ -23,23 +23,6 @@ if (!self.crossOriginIsolated) ort.env.wasm.numThreads = 1;
 
 export type Feeds = Record<string, ort.Tensor>;
 
-/**
- * Runs `work` after every earlier call on the same queue has settled. One runtime build must not
- * run two sessions at once ("Session already started"), and warm-ups and backend timings run
- * outside the scheduler, so every run of a build goes through its queue.
- */
-function createRunQueue(): <T>(work: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>) => {
-    const result = tail.then(work, work);
-    tail = result.catch(() => undefined);
-    return result;
-  };
-}
-
-const mainRunQueue = createRunQueue();
-const isolatedRunQueue = createRunQueue();
-
 export interface WebGpuProbe {
   available: boolean;
   reason: string;
@@ -83,7 +66,7 @@ export async function compileModel(bytes: Uint8Array, backend: BackendName, mode
   const executionProviders = backend === 'webgpu' ? ['webgpu'] : ['wasm'];
   let session: ort.InferenceSession;
   try {
-    session = await mainRunQueue(() => ort.InferenceSession.create(bytes, { executionProviders, graphOptimizationLevel: 'all' }));
+    session = await ort.InferenceSession.create(bytes, { executionProviders, graphOptimizationLevel: 'all' });
   } catch (error) {
     throw new TandemError(
       'model-load-failed',
@@ -97,7 +80,7 @@ export async function compileModel(bytes: Uint8Array, backend: BackendName, mode
     backend,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    run: (feeds) => mainRunQueue(() => session.run(feeds)),
+    run: (feeds) => session.run(feeds),
     release: () => session.release(),
   };
 }
@@ -185,7 +168,7 @@ export async function compileIsolatedWasm(bytes: Uint8Array, modelName: string):
       // Tensors of the main build are rebuilt for this one: both only need type, data and dims.
       const ownFeeds: Record<string, InstanceType<typeof runtime.Tensor>> = {};
       for (const [name, tensor] of Object.entries(feeds)) ownFeeds[name] = new runtime.Tensor(tensor.type as 'float32', tensor.data as Float32Array, tensor.dims);
-      return (await isolatedRunQueue(() => session.run(ownFeeds))) as unknown as Record<string, ort.Tensor>;
+      return (await session.run(ownFeeds)) as unknown as Record<string, ort.Tensor>;
     },
     release: () => session.release(),
   };
