@@ -26,6 +26,7 @@ export interface LoadedModel {
 }
 
 const loaded = new Map<string, Promise<LoadedModel>>();
+let loadQueue: Promise<unknown> = Promise.resolve();
 const byId = new Map<string, LoadedModel>();
 
 /** Returns a loaded model by its id (`<sha256>/<backend>`) or its file's SHA-256. */
@@ -167,7 +168,11 @@ export function loadModel(manifestUrl: string, preference: BackendPreference): P
   const key = `${manifestUrl}#${preference}`;
   let pending = loaded.get(key);
   if (!pending) {
-    pending = load(manifestUrl, preference);
+    // Loads run one at a time: their warm-up and timing runs happen outside the scheduler, and
+    // onnxruntime-web rejects two sessions running at once ("Session already started").
+    const previous = loadQueue;
+    pending = previous.then(() => load(manifestUrl, preference));
+    loadQueue = pending.catch(() => undefined);
     pending.catch((error) => {
       loaded.delete(key);
       log.error(`loading ${manifestUrl} failed`, error);

@@ -73,8 +73,10 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     it('keeps jobs after a reload and serves a rerun from the cache', async () => {
       const page = await launched.context.newPage();
       await openApp(page, served.url, backend);
-      const jobCount = await page.locator('[data-testid=job][data-status=completed]').count();
-      expect(jobCount).toBeGreaterThanOrEqual(2);
+      // The list loads after the model, so it is polled.
+      const completedJobs = page.locator('[data-testid=job][data-status=completed]');
+      await expect.poll(() => completedJobs.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+      const jobCount = await completedJobs.count();
 
       await page.reload();
       await openApp(page, served.url, backend);

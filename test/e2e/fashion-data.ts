@@ -12,10 +12,11 @@ export const photoGolden: { tolerance: number; images: { index: number; label: n
   readFileSync('public/models/product-photo/golden.json', 'utf8'),
 );
 
-/** Writes the 10,000-image PNG zip with the project's script unless it exists. */
-export function ensurePngZip(): string {
-  if (!existsSync(pngZipPath)) execFileSync(process.execPath, ['scripts/make-fashion-zip.mjs'], { stdio: 'inherit' });
-  return pngZipPath;
+/** Writes the PNG zip of the first `count` test images with the project's script unless it exists. */
+export function ensurePngZip(count = 10_000): string {
+  const path = count === 10_000 ? pngZipPath : pngZipPath.replace('.zip', `-${count}.zip`);
+  if (!existsSync(path)) execFileSync(process.execPath, ['scripts/make-fashion-zip.mjs', '--limit', String(count), '--out', path], { stdio: 'inherit' });
+  return path;
 }
 
 /** Reads the t10k images (28x28 bytes each, light item on black) and labels. */
