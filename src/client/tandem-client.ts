@@ -45,10 +45,10 @@ const workerName = 'tandem-inference';
 
 /** While a job runs, the worker is pinged this often, and declared lost if it misses one reply. */
 const heartbeatIntervalMs = 1000;
-/** A busy worker answers within milliseconds, since batch work yields between chunks; 5 s is ample. */
+/** A busy worker replies within milliseconds, because batch work yields between chunks, so 5 s is ample. */
 const heartbeatTimeoutMs = 5000;
 
-/** The worker stopped answering: it crashed, ran out of memory or was closed. */
+/** The worker stopped responding: it crashed, ran out of memory or was closed. */
 export class WorkerLostError extends Error {
   override name = 'WorkerLostError';
 
@@ -122,7 +122,7 @@ export class TandemClient {
   }
 
   /**
-   * Replaces a worker that stopped answering with a new one and loads the same models into it.
+   * Replaces a worker that stopped responding with a new one and loads the same models into it.
    * Model ids stay the same, since they are derived from the model files.
    */
   private restartWorker(): Promise<void> {

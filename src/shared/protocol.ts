@@ -17,7 +17,7 @@ export interface ModelInfo {
   manifestUrl: string;
   manifest: ModelManifest;
   backend: BackendName;
-  /** Why this backend runs the model, in a sentence for the UI. */
+  /** The reason this backend runs the model, in a sentence for the UI. */
   backendReason: string;
   inputNames: string[];
   outputNames: string[];
@@ -37,7 +37,7 @@ export interface TabularPrediction {
 
 export type JobStatus = 'queued' | 'running' | 'paused' | 'interrupted' | 'completed' | 'failed' | 'cancelled';
 
-/** A batch job as the UI sees it: the stored record without the input file. */
+/** A batch job as the UI shows it: the stored record without the input file. */
 export interface JobSummary {
   id: string;
   /** `tabular` for a CSV file, `image` for images and zip files. Jobs stored before images existed have none. */
@@ -66,7 +66,7 @@ export interface JobSummary {
   sampleErrors: RowError[];
   /** A file-level failure message, when status is `failed`. */
   message: string | null;
-  /** How a CSV file is read, detected or chosen; absent for image jobs. */
+  /** The settings a CSV file is read with, detected or chosen. Absent for image jobs. */
   dialect?: CsvReadSettings;
 }
 
@@ -135,7 +135,7 @@ export interface ImageResultRow {
   probability: number | null;
   top: ClassProbability[];
   error: string | null;
-  /** What the model saw, `previewWidth` x `previewHeight` gray pixels, or null for an error row. */
+  /** The image the model saw, `previewWidth` x `previewHeight` gray pixels, or null for an error row. */
   preview: Uint8Array | null;
   previewWidth: number;
   previewHeight: number;

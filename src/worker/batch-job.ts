@@ -60,7 +60,7 @@ async function readHeader(file: Blob, options: CsvReadOptions): Promise<{ header
   return null;
 }
 
-/** The read options a job was created with; detection fills in whatever is not forced. */
+/** Returns the read options a job was created with. Detection fills in whatever is not forced. */
 function readOptionsOf(job: JobRecord): CsvReadOptions {
   return job.dialect ? { delimiter: job.dialect.delimiter, encoding: job.dialect.encoding, decimal: job.dialect.decimal } : {};
 }
@@ -490,7 +490,7 @@ export class JobManager {
     try {
       await updateJob(this.db, job);
     } catch (error) {
-      // The stored record still says running, so the job shows as interrupted and can be resumed.
+      // The stored record is still marked running, so the job shows as interrupted and can be resumed.
       log.error(`job ${job.id}: storing the paused status failed as well`, error);
     }
     reporter.report(true);
