@@ -127,7 +127,7 @@ export class TandemClient {
    */
   private restartWorker(): Promise<void> {
     this.restarting ??= (async () => {
-      log.warn('The inference worker stopped answering; starting a new one');
+      log.warn('The inference worker stopped responding. Starting a new one.');
       this.worker.terminate();
       this.worker = this.startWorker();
       this.api = Comlink.wrap<TandemWorkerApi>(this.worker);
@@ -145,7 +145,7 @@ export class TandemClient {
     return this.restarting;
   }
 
-  /** Calls `listener` after a worker that stopped answering was replaced. Returns a function that removes it. */
+  /** Calls `listener` after a worker that stopped responding was replaced. Returns a function that removes it. */
   onWorkerRestart(listener: () => void): () => void {
     this.restartListeners.add(listener);
     return () => this.restartListeners.delete(listener);

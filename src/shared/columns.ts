@@ -13,7 +13,7 @@ function listColumns(header: readonly string[]): string {
   return header.length > 30 ? `${shown} and ${header.length - 30} more` : shown;
 }
 
-/** How a file's columns map onto a model's inputs. Column positions are 0-based. */
+/** The mapping of a file's columns onto a model's inputs. Column positions are 0-based. */
 export interface ColumnMapping {
   header: string[];
   /** For each feature in manifest order, the column that feeds it. */

@@ -13,7 +13,7 @@ export function bytesToHex(bytes: Uint8Array): string {
 
 /**
  * Returns the lower-case hex SHA-256 of a Blob, read as a stream. WebCrypto has no incremental
- * digest, so this uses @noble/hashes and never holds the whole file in memory.
+ * digest, so this uses @noble/hashes and never keeps the whole file in memory.
  */
 export async function hashBlob(blob: Blob): Promise<string> {
   const hash = sha256Stream.create();

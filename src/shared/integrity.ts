@@ -8,7 +8,7 @@ import { bytesToHex, sha256 } from './hash';
 /** The first bytes of every WebAssembly module: `\0asm`. */
 const wasmMagic = [0x00, 0x61, 0x73, 0x6d];
 
-/** Whether bytes start like an HTML page, as a server's "not found" fallback page does. */
+/** Reports whether bytes start like an HTML page, as a server's "not found" fallback page does. */
 export function looksLikeHtml(bytes: Uint8Array): boolean {
   const head = new TextDecoder().decode(bytes.subarray(0, 256)).trimStart().toLowerCase();
   return head.startsWith('<!doctype html') || head.startsWith('<html');

@@ -6,7 +6,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { RowError } from '../shared/errors';
 import type { JobSummary } from '../shared/protocol';
 
-/** A stored job: the summary the UI sees plus what the worker needs to resume and export it. */
+/** A stored job: the summary the UI shows plus what the worker needs to resume and export it. */
 export interface JobRecord extends JobSummary {
   /** Lower-case SHA-256 of the input file, computed only when another job's file has the same size. */
   fileHash: string | null;

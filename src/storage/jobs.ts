@@ -46,7 +46,7 @@ export async function commitChunk(db: Database, job: JobRecord, chunk: ChunkReco
   await Promise.all([tx.objectStore('chunks').put(chunk), tx.objectStore('jobs').put(job), ...imageResults.map((result) => cache.put(result)), tx.done]);
 }
 
-/** Looks up many cached image results in one transaction; the answer has one entry per key. */
+/** Looks up many cached image results in one transaction; the result has one entry per key. */
 export async function getImageResults(db: Database, keys: readonly [string, string, string][]): Promise<(ImageResultRecord | undefined)[]> {
   if (keys.length === 0) return [];
   const tx = db.transaction('imageResults', 'readonly');

@@ -18,7 +18,7 @@ function isQuotaExceeded(error: unknown): boolean {
 /**
  * Fetches `request` and stores the response in `cache` under `key` when it passes the checks.
  * A response that fails them is returned unstored, because the inference worker runs the same
- * checks and shows the error. The open pages get a message that says why nothing was stored.
+ * checks and shows the error. The open pages get a message that explains why nothing was stored.
  */
 async function fetchAndStore(request: Request, cache: Cache, key: string, readManifest: ManifestReader): Promise<Response> {
   const response = await fetch(request);

@@ -167,7 +167,7 @@ export const api: TandemWorkerApi = {
       (await jobs()).simulateFullStorage();
       return;
     }
-    // Closing after the reply is sent leaves the page with a worker that never answers again.
+    // Closing after the reply is sent leaves the page with a worker that never responds again.
     setTimeout(() => self.close(), 0);
   },
 

@@ -4,7 +4,7 @@
  *
  * Real-time tasks on the same channel supersede each other: when a newer request arrives while an
  * older one is still queued, the older one is rejected with an AbortError and never runs. A task
- * that has already started always finishes.
+ * that has already started is never superseded.
  *
  * While the user is interacting, the batch gives way: for `interactionHoldMs` after the latest
  * real-time request, no new batch task starts, so a burst of typing or dragging finds the worker

@@ -9,7 +9,7 @@ import { launchBrowser, serveBuild, type Served } from './harness';
 const backend = 'wasm';
 const scratch = mkdtempSync(join(tmpdir(), 'tandem-faults-'));
 
-/** The real churn file repeated until it has about 140,000 rows, so a job runs for a few seconds. */
+/** Writes the real churn file repeated to about 140,000 rows, so a job runs for a few seconds. */
 function writeLargeFile(): string {
   const [header, ...lines] = readFileSync('public/data/churn.csv', 'utf8').trimEnd().split('\n');
   const body = lines.join('\n');

@@ -9,7 +9,7 @@ export interface ImageEntry {
   name: string;
   /** The entry's bytes, or null when the zip entry could not be extracted. */
   data: Blob | null;
-  /** Why `data` is null. */
+  /** The reason `data` is null. */
   error?: string;
 }
 
