@@ -1,27 +1,68 @@
 /**
- * The only module that imports onnxruntime-web. It owns the runtime's settings, the backend
- * probe and the sessions, and every other module runs models through it.
+ * The only module that loads onnxruntime-web. It owns the runtime's settings, the backend probe
+ * and the sessions, and every other module runs models through it.
+ *
+ * Two builds of the runtime serve the two backends, each imported only when a model first needs
+ * it: the plain WASM build (`ort-wasm-simd-threaded.wasm`, about 15 MB) for the WASM backend, and
+ * the JSEP build (`ort-wasm-simd-threaded.jsep.wasm`, about 29 MB), which carries the WebGPU
+ * backend, for WebGPU. A page on WASM never fetches or compiles the larger one, which halves the
+ * runtime's start-up. Each build has its own WebAssembly instance, so a WebGPU run that never
+ * finishes (a lost device) does not hold up WASM sessions.
  *
  * Worker-only: it must not import from src/ui, src/app or src/client.
  */
-import * as ort from 'onnxruntime-web';
+import type * as Ort from 'onnxruntime-web';
 // Self-hosted runtime files: Vite copies them into the build and gives their URLs, so the app
-// never fetches from a CDN. This build (JSEP) serves both the WebGPU and the WASM backends.
-import wasmBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
-import wasmGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
+// never fetches from a CDN.
+import wasmBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import wasmGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import jsepBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import jsepGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import { TandemError, describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { BackendName, BackendPreference } from '../shared/protocol';
 
 const log = createLogger('engine');
 
-ort.env.wasm.wasmPaths = { wasm: new URL(wasmBinaryUrl, import.meta.url).href, mjs: new URL(wasmGlueUrl, import.meta.url).href };
-// Inference already runs in this worker; the runtime's own proxy worker would add a hop.
-ort.env.wasm.proxy = false;
-// Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
-if (!self.crossOriginIsolated) ort.env.wasm.numThreads = 1;
+type Runtime = typeof Ort;
 
-export type Feeds = Record<string, ort.Tensor>;
+/** A float32 input: the runtime that runs it wraps it in its own tensor type, without a copy. */
+export interface FloatInput {
+  readonly type: 'float32';
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+  /** The same data with other dimensions. */
+  reshape(dims: readonly number[]): FloatInput;
+}
+
+export type Feeds = Record<string, FloatInput>;
+export type Outputs = Record<string, Ort.Tensor>;
+
+function configure(runtime: Runtime, wasm: string, mjs: string): Runtime {
+  runtime.env.wasm.wasmPaths = { wasm: new URL(wasm, import.meta.url).href, mjs: new URL(mjs, import.meta.url).href };
+  // Inference already runs in this worker; the runtime's own proxy worker would add a hop.
+  runtime.env.wasm.proxy = false;
+  // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
+  if (!self.crossOriginIsolated) runtime.env.wasm.numThreads = 1;
+  return runtime;
+}
+
+let wasmRuntime: Promise<Runtime> | null = null;
+let webGpuRuntime: Promise<Runtime> | null = null;
+/** Set once the WebGPU build has loaded, for the fault injection and the lost-device watch. */
+let loadedWebGpuRuntime: Runtime | null = null;
+
+/** The runtime build for a backend, imported on first use. */
+function runtimeFor(backend: BackendName): Promise<Runtime> {
+  if (backend === 'wasm') {
+    wasmRuntime ??= import('onnxruntime-web/wasm').then((runtime) => configure(runtime, wasmBinaryUrl, wasmGlueUrl));
+    wasmRuntime.catch(() => (wasmRuntime = null));
+    return wasmRuntime;
+  }
+  webGpuRuntime ??= import('onnxruntime-web').then((runtime) => (loadedWebGpuRuntime = configure(runtime, jsepBinaryUrl, jsepGlueUrl)));
+  webGpuRuntime.catch(() => (webGpuRuntime = null));
+  return webGpuRuntime;
+}
 
 export interface WebGpuProbe {
   available: boolean;
@@ -57,16 +98,17 @@ export interface CompiledModel {
   backend: BackendName;
   inputNames: readonly string[];
   outputNames: readonly string[];
-  run(feeds: Feeds): Promise<Record<string, ort.Tensor>>;
+  run(feeds: Feeds): Promise<Outputs>;
   release(): Promise<void>;
 }
 
-/** Compiles model bytes into a session on one backend. */
+/** Compiles model bytes into a session on one backend, with that backend's build of the runtime. */
 export async function compileModel(bytes: Uint8Array, backend: BackendName, modelName: string): Promise<CompiledModel> {
-  const executionProviders = backend === 'webgpu' ? ['webgpu'] : ['wasm'];
-  let session: ort.InferenceSession;
+  let runtime: Runtime;
+  let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders, graphOptimizationLevel: 'all' });
+    runtime = await runtimeFor(backend);
+    session = await runtime.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
   } catch (error) {
     throw new TandemError(
       'model-load-failed',
@@ -80,7 +122,11 @@ export async function compileModel(bytes: Uint8Array, backend: BackendName, mode
     backend,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    run: (feeds) => session.run(feeds),
+    run: (feeds) => {
+      const tensors: Record<string, Ort.Tensor> = {};
+      for (const [name, input] of Object.entries(feeds)) tensors[name] = new runtime.Tensor(input.type, input.data, input.dims);
+      return session.run(tensors);
+    },
     release: () => session.release(),
   };
 }
@@ -104,13 +150,19 @@ export async function candidateBackends(preference: BackendPreference): Promise<
     : { backends: ['wasm'], reason: `auto: ${probe.reason}, so WASM runs the model` };
 }
 
-/** Makes a float32 tensor of shape [rows, width] over `data` without copying it. */
-export function floatTensor(data: Float32Array, rows: number, width: number): ort.Tensor {
-  return new ort.Tensor('float32', data, [rows, width]);
+/** Makes a float32 input of shape [rows, width] over `data` without copying it. */
+export function floatTensor(data: Float32Array, rows: number, width: number): FloatInput {
+  return floatInput(data, [rows, width]);
+}
+
+function floatInput(data: Float32Array, dims: readonly number[]): FloatInput {
+  const size = dims.reduce((product, dimension) => product * dimension, 1);
+  if (size !== data.length) throw new RangeError(`A float32 input of shape [${dims.join(', ')}] needs ${size} values, not ${data.length}.`);
+  return { type: 'float32', data, dims, reshape: (other) => floatInput(data, other) };
 }
 
 /** Reads a float32 output tensor's values. GPU-located outputs are downloaded first. */
-export async function readFloats(tensor: ort.Tensor): Promise<Float32Array> {
+export async function readFloats(tensor: Ort.Tensor): Promise<Float32Array> {
   const data = tensor.location === 'cpu' ? tensor.data : await tensor.getData(true);
   if (!(data instanceof Float32Array)) {
     throw new TandemError('model-load-failed', `The model returned ${tensor.type} values where float32 was expected.`);
@@ -123,7 +175,8 @@ export async function readFloats(tensor: ort.Tensor): Promise<Float32Array> {
  * injection for tests and support: the next WebGPU run fails and the model moves to WASM.
  */
 export async function loseWebGpuDevice(): Promise<boolean> {
-  const device = (await ort.env.webgpu.device) as { destroy(): void } | undefined;
+  if (!loadedWebGpuRuntime) return false;
+  const device = (await loadedWebGpuRuntime.env.webgpu.device) as { destroy(): void } | undefined;
   if (!device) return false;
   device.destroy();
   return true;
@@ -137,7 +190,8 @@ let webGpuLost: Promise<string> | null = null;
  */
 export function whenWebGpuLost(): Promise<string> {
   webGpuLost ??= (async () => {
-    const device = (await ort.env.webgpu.device) as { lost: Promise<{ reason?: string; message?: string }> };
+    const runtime = await runtimeFor('webgpu');
+    const device = (await runtime.env.webgpu.device) as { lost: Promise<{ reason?: string; message?: string }> };
     const info = await device.lost;
     return info.message || info.reason || 'unknown reason';
   })();
@@ -145,31 +199,11 @@ export function whenWebGpuLost(): Promise<string> {
 }
 
 /**
- * Compiles a model on a separate, WASM-only build of the runtime. After a WebGPU device is lost,
- * the main build can stay blocked on the run that never finished, so the fallback must not share
- * its WebAssembly instance. The build (about 15 MB) is fetched only when this is first called.
+ * Compiles a model on WASM after its WebGPU session failed. The WASM backend runs on its own
+ * build of the runtime, with a WebAssembly instance of its own, so the WebGPU build staying
+ * blocked on a run that never finished does not affect it. That build is fetched now if no WASM
+ * model loaded it before.
  */
-export async function compileIsolatedWasm(bytes: Uint8Array, modelName: string): Promise<CompiledModel> {
-  const [runtime, binary, glue] = await Promise.all([
-    import('onnxruntime-web/wasm'),
-    import('onnxruntime-web/ort-wasm-simd-threaded.wasm?url'),
-    import('onnxruntime-web/ort-wasm-simd-threaded.mjs?url'),
-  ]);
-  runtime.env.wasm.wasmPaths = { wasm: new URL(binary.default, import.meta.url).href, mjs: new URL(glue.default, import.meta.url).href };
-  runtime.env.wasm.proxy = false;
-  runtime.env.wasm.numThreads = 1;
-  const session = await runtime.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-  log.info(`compiled ${modelName} on the separate WASM runtime`);
-  return {
-    backend: 'wasm',
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    run: async (feeds) => {
-      // Tensors of the main build are rebuilt for this one: both only need type, data and dims.
-      const ownFeeds: Record<string, InstanceType<typeof runtime.Tensor>> = {};
-      for (const [name, tensor] of Object.entries(feeds)) ownFeeds[name] = new runtime.Tensor(tensor.type as 'float32', tensor.data as Float32Array, tensor.dims);
-      return (await session.run(ownFeeds)) as unknown as Record<string, ort.Tensor>;
-    },
-    release: () => session.release(),
-  };
+export function compileIsolatedWasm(bytes: Uint8Array, modelName: string): Promise<CompiledModel> {
+  return compileModel(bytes, 'wasm', modelName);
 }

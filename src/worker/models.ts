@@ -128,12 +128,23 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   const started = performance.now();
   const manifest = await fetchManifest(manifestUrl);
   const modelUrl = new URL(manifest.model.file, manifestUrl).href;
-  const [bytes, candidates] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), candidateBackends(preference)]);
-  const remembered = candidates.backends.length > 1 ? await recallBackendChoice(manifest.model.sha256) : null;
-  const { compiled, reason } = remembered
-    ? await chooseBackend(bytes, manifest, [remembered.backend], `${remembered.reason} (measured on ${new Date(remembered.decidedAt).toISOString().slice(0, 10)} and remembered for this model on this device)`)
-    : await chooseBackend(bytes, manifest, candidates.backends, candidates.reason);
-  if (!remembered && candidates.backends.length > 1) await rememberBackendChoice(manifest.model.sha256, compiled.backend, reason);
+  // A choice `auto` remembered for this model and device is used without probing WebGPU again,
+  // so a return visit loads one runtime build and compiles the model once.
+  const recalled = preference === 'auto' ? recallBackendChoice(manifest.model.sha256) : Promise.resolve(null);
+  const [bytes, remembered] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), recalled]);
+  const rememberedReason = remembered && `${remembered.reason} (measured on ${new Date(remembered.decidedAt).toISOString().slice(0, 10)} and remembered for this model on this device)`;
+  let chosen = remembered
+    ? await chooseBackend(bytes, manifest, [remembered.backend], rememberedReason!).catch((error: unknown) => {
+        log.warn(`the remembered backend ${remembered.backend} failed for ${manifest.name}; choosing again`, error);
+        return null;
+      })
+    : null;
+  if (!chosen) {
+    const candidates = await candidateBackends(preference);
+    chosen = await chooseBackend(bytes, manifest, candidates.backends, candidates.reason);
+    if (candidates.backends.length > 1) await rememberBackendChoice(manifest.model.sha256, chosen.compiled.backend, chosen.reason);
+  }
+  const { compiled, reason } = chosen;
   const choice = { backend: compiled.backend, reason };
   const preprocessing = JSON.stringify(manifest.tabular ?? manifest.image ?? null);
   const preprocessingKey = bytesToHex(await sha256(new TextEncoder().encode(preprocessing)));

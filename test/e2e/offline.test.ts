@@ -71,16 +71,17 @@ async function cachedPaths(page: Page): Promise<string[]> {
   return (await cachedUrls(page)).map((url) => new URL(url).pathname);
 }
 
-/** Returns whether a file is the WASM-only runtime that engine.ts loads after a lost WebGPU device. */
-function isFallbackRuntime(file: string): boolean {
-  return /^ort-wasm-simd-threaded-[\w-]+\.wasm$/.test(file);
+/** Returns the file name of a runtime .wasm: `jsep` is the WebGPU build, `wasm` the plain WASM build. */
+function runtimeFile(build: 'wasm' | 'jsep'): string {
+  const pattern = build === 'jsep' ? /^ort-wasm-simd-threaded\.jsep-[\w-]+\.wasm$/ : /^ort-wasm-simd-threaded-[\w-]+\.wasm$/;
+  const file = readdirSync(join(built, 'assets')).find((name) => pattern.test(name));
+  if (!file) throw new Error(`dist/assets has no ${build} runtime .wasm; run npx vite build`);
+  return file;
 }
 
-/** Returns the file name of the runtime .wasm the app loads: the JSEP build, for WebGPU and WASM. */
+/** Returns the file name of the runtime .wasm the app loads on the WASM backend, which these tests use. */
 function mainRuntime(): string {
-  const file = readdirSync(join(built, 'assets')).find((name) => /^ort-wasm-simd-threaded\.jsep-[\w-]+\.wasm$/.test(name));
-  if (!file) throw new Error('dist/assets has no ort-wasm-simd-threaded.jsep-*.wasm; run npx vite build');
-  return file;
+  return runtimeFile('wasm');
 }
 
 async function readProbability(page: Page): Promise<number> {
@@ -120,11 +121,12 @@ describe('offline and installable', () => {
       await waitForOfflineCopy(page);
 
       // The app shell, every built script and runtime file (the inference worker's script and the
-      // onnxruntime-web .mjs and .wasm among them), the models and the sample data are cached.
+      // onnxruntime-web .mjs and .wasm of both builds among them), the models and the sample data
+      // are cached.
       const paths = await cachedPaths(page);
       const workerScript = new URL(page.workers()[0]!.url()).pathname;
-      const builtAssets = readdirSync(join(built, 'assets')).filter((file) => !file.endsWith('.map') && !isFallbackRuntime(file));
-      expect(builtAssets.filter((file) => file.endsWith('.wasm'))).toEqual([mainRuntime()]);
+      const builtAssets = readdirSync(join(built, 'assets')).filter((file) => !file.endsWith('.map'));
+      expect(builtAssets.filter((file) => file.endsWith('.wasm')).sort()).toEqual([runtimeFile('wasm'), runtimeFile('jsep')].sort());
       expect(paths).toContain(workerScript);
       for (const file of builtAssets) expect(paths).toContain(`/assets/${file}`);
       for (const file of ['/index.html', '/manifest.webmanifest', '/icons/icon-192.png', '/icons/icon-512.png', '/data/churn.csv']) {
