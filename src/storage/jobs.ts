@@ -1,4 +1,5 @@
 /** Reads and writes of batch jobs, their input files and their result chunks. */
+import type { RowError } from '../shared/errors';
 import type { JobSummary } from '../shared/protocol';
 import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from './db';
 
@@ -74,4 +75,22 @@ export async function deleteJob(db: Database, jobId: string): Promise<void> {
     tx.objectStore('chunks').delete(range),
     tx.done,
   ]);
+}
+
+/** Joins consecutive scored chunks of a CSV job into one record stored as chunk `index`. */
+export function mergeChunks(chunks: readonly ChunkRecord[], jobId: string, index: number): ChunkRecord {
+  if (chunks.length === 1) return { ...chunks[0]!, jobId, index };
+  let rowCount = 0;
+  for (const chunk of chunks) rowCount += chunk.rowCount;
+  const probabilities = new Float32Array(rowCount);
+  const labels = new Int8Array(rowCount);
+  const errors: RowError[] = [];
+  let offset = 0;
+  for (const chunk of chunks) {
+    probabilities.set(chunk.probabilities, offset);
+    labels.set(chunk.labels, offset);
+    errors.push(...chunk.errors);
+    offset += chunk.rowCount;
+  }
+  return { jobId, index, firstRow: chunks[0]!.firstRow, rowCount, probabilities, labels, errors };
 }

@@ -11,9 +11,9 @@ import { evaluate } from '../shared/evaluation';
 import { hashBlob } from '../shared/hash';
 import { createLogger } from '../shared/logger';
 import type { JobProgress, JobStatus } from '../shared/protocol';
-import { parseLabel } from '../shared/tabular';
+import { labelParser } from '../shared/tabular';
 import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../storage/db';
-import { commitChunk, getJob, getJobFile, getJobFiles, insertJob, listJobs, readChunks, updateJob } from '../storage/jobs';
+import { commitChunk, getJob, getJobFile, getJobFiles, insertJob, listJobs, mergeChunks, readChunks, updateJob } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { readImageChunks, scoreImageEntries } from './image-job';
 import { imageSpecOf } from './image-run';
@@ -27,6 +27,14 @@ const log = createLogger('job');
 /** Row errors kept on the job record for display; the chunks hold all of them. */
 const sampleErrorLimit = 20;
 const progressIntervalMs = 100;
+/**
+ * A CSV job commits its results and checkpoint about this often, in one transaction that holds
+ * the reader chunks scored since the last commit. Fewer, larger transactions cost less than one
+ * per reader chunk, and a crash loses at most this much work.
+ */
+const commitIntervalMs = 100;
+/** A commit also starts once this many rows wait for one, which bounds the memory they hold. */
+const commitMaxRows = 65_536;
 
 type StopRequest = 'pause' | 'cancel';
 
@@ -349,42 +357,51 @@ export class JobManager {
   /** Streams the rows after the checkpoint through the model; returns a stop request if one came. */
   private async scoreFile(job: JobRecord, file: Blob, model: LoadedModel, mapping: ColumnMapping, reporter: ProgressReporter): Promise<StopRequest | null> {
     const budget = new ChunkBudget();
+    const commits = new ChunkCommits(job, (record) => this.commit(job, record), (committed) => reporter.report(false, committed));
     let rowsSeen = 0;
     let headerSkipped = false;
     let runStarted = performance.now();
 
-    for await (const csv of readCsv(file, readOptionsOf(job))) {
-      const stop = this.stopRequests.get(job.id);
-      if (stop) return stop;
+    try {
+      for await (const csv of readCsv(file, readOptionsOf(job))) {
+        const stop = this.stopRequests.get(job.id);
+        if (stop) {
+          await commits.flush();
+          return stop;
+        }
 
-      let skipped = 0;
-      if (!headerSkipped) {
-        skipped = 1;
-        headerSkipped = true;
+        let skipped = 0;
+        if (!headerSkipped) {
+          skipped = 1;
+          headerSkipped = true;
+        }
+        // On resume, rows up to the checkpoint already have stored results.
+        const alreadyDone = Math.max(0, Math.min(csv.rows.length - skipped, job.rowsDone - rowsSeen));
+        rowsSeen += alreadyDone;
+        skipped += alreadyDone;
+        const rows = skipped > 0 ? csv.rows.slice(skipped) : csv.rows;
+        if (rows.length === 0) continue;
+        const problems = new Map<number, string>();
+        for (const [index, problem] of csv.problems) if (index >= skipped) problems.set(index - skipped, problem);
+
+        const chunk = await this.scoreRows(job, model, mapping, rows, problems, csv.dialect.decimal, rowsSeen + 1, budget);
+        rowsSeen += rows.length;
+
+        const now = performance.now();
+        job.rowsDone = rowsSeen;
+        job.errorCount += chunk.errors.length;
+        job.bytesDone = csv.bytesRead;
+        job.runMs += now - runStarted;
+        job.updatedAt = Date.now();
+        runStarted = now;
+        if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
+        await commits.add(chunk);
       }
-      // On resume, rows up to the checkpoint already have stored results.
-      const alreadyDone = Math.max(0, Math.min(csv.rows.length - skipped, job.rowsDone - rowsSeen));
-      rowsSeen += alreadyDone;
-      skipped += alreadyDone;
-      const rows = csv.rows.slice(skipped);
-      if (rows.length === 0) continue;
-      const problems = new Map<number, string>();
-      for (const [index, problem] of csv.problems) if (index >= skipped) problems.set(index - skipped, problem);
-
-      const chunk = await this.scoreRows(job, model, mapping, rows, problems, csv.dialect.decimal, rowsSeen + 1, budget);
-      rowsSeen += rows.length;
-
-      const now = performance.now();
-      job.rowsDone = rowsSeen;
-      job.errorCount += chunk.errors.length;
-      job.chunkCount += 1;
-      job.bytesDone = csv.bytesRead;
-      job.runMs += now - runStarted;
-      job.updatedAt = Date.now();
-      runStarted = now;
-      if (job.sampleErrors.length < sampleErrorLimit) job.sampleErrors.push(...chunk.errors.slice(0, sampleErrorLimit - job.sampleErrors.length));
-      await this.commit(job, chunk);
-      reporter.report(false);
+      await commits.flush();
+    } catch (error) {
+      // The caller goes back to the stored checkpoint, so a commit still running must land first.
+      await commits.settle();
+      throw error;
     }
     return null;
   }
@@ -409,11 +426,12 @@ export class JobManager {
     const encoded = new Float32Array(count * width);
     const goodRows = new Int32Array(count);
     let goodCount = 0;
+    const readLabel = tabular.label && mapping.labelColumn >= 0 ? labelParser(tabular.label) : null;
 
     for (let i = 0; i < count; i++) {
       const values = rows[i]!;
       const key = mapping.idColumn >= 0 ? values[mapping.idColumn] : undefined;
-      if (tabular.label && mapping.labelColumn >= 0) labels[i] = parseLabel(values[mapping.labelColumn], tabular.label) ?? -1;
+      if (readLabel) labels[i] = readLabel(values[mapping.labelColumn]) ?? -1;
       const problem = problems.get(i);
       if (problem || values.length !== mapping.header.length) {
         const reason =
@@ -521,12 +539,12 @@ class ProgressReporter {
     this.startRows = job.rowsDone;
   }
 
-  report(force: boolean): void {
+  /** Reports the job's state, or `job`, a copy of it taken when its results were committed. */
+  report(force: boolean, job: JobRecord = this.job): void {
     const now = performance.now();
     if (!force && now - this.lastSent < progressIntervalMs) return;
     this.lastSent = now;
 
-    const job = this.job;
     const seconds = (now - this.startedAt) / 1000;
     const rowsPerSecond = seconds > 0 ? (job.rowsDone - this.startRows) / seconds : 0;
     const estimate = job.rowsTotal ?? (job.bytesDone > 0 ? Math.round((job.rowsDone / job.bytesDone) * this.bytesTotal) : null);
@@ -548,5 +566,60 @@ class ProgressReporter {
       // A closed page cannot receive progress; the job itself carries on.
       log.warn(`progress for job ${job.id} could not be sent`, error);
     }
+  }
+}
+
+/**
+ * Groups a CSV job's scored chunks into commits, each one transaction with the job's checkpoint
+ * (see {@link commitIntervalMs}). A commit runs while the next chunks are read and scored, and the
+ * next commit waits for it, so transactions land in order. Progress is reported from what has
+ * been committed, so a reload never shows fewer rows done than it showed before.
+ */
+class ChunkCommits {
+  private pending: ChunkRecord[] = [];
+  private pendingRows = 0;
+  private inFlight: Promise<void> | null = null;
+  private lastStarted = performance.now();
+
+  constructor(
+    private readonly job: JobRecord,
+    private readonly commit: (record: ChunkRecord) => Promise<void>,
+    private readonly committed: (job: JobRecord) => void,
+  ) {}
+
+  /** Adds a scored chunk, whose rows the job's fields already count; commits when one is due. */
+  async add(chunk: ChunkRecord): Promise<void> {
+    this.pending.push(chunk);
+    this.pendingRows += chunk.rowCount;
+    if (performance.now() - this.lastStarted < commitIntervalMs && this.pendingRows < commitMaxRows) return;
+    await this.inFlight;
+    this.start();
+  }
+
+  /** Commits everything scored so far and waits for it. */
+  async flush(): Promise<void> {
+    await this.inFlight;
+    if (this.pending.length > 0) this.start();
+    await this.inFlight;
+  }
+
+  /** Waits for a running commit to finish, successfully or not. */
+  async settle(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  private start(): void {
+    const job = this.job;
+    const record = mergeChunks(this.pending, job.id, job.chunkCount);
+    this.pending = [];
+    this.pendingRows = 0;
+    job.chunkCount += 1;
+    this.lastStarted = performance.now();
+    // IndexedDB copies the records when the commit starts, so the job can change meanwhile.
+    const snapshot = { ...job };
+    const running = this.commit(record).then(() => this.committed(snapshot));
+    // A failure is thrown where the commit is next awaited; this keeps it from counting as unhandled.
+    running.catch(() => undefined);
+    this.inFlight = running;
   }
 }

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type ChunkRecord, type Database, type JobRecord } from '../../src/storage/db';
-import { commitChunk, deleteJob, getJob, getJobFile, insertJob, listJobs, readChunks, toSummary, updateJob } from '../../src/storage/jobs';
+import { commitChunk, deleteJob, getJob, getJobFile, insertJob, listJobs, mergeChunks, readChunks, toSummary, updateJob } from '../../src/storage/jobs';
 
 const openDatabases: Database[] = [];
 let databaseCount = 0;
@@ -126,6 +126,23 @@ describe('job storage', () => {
     expect(Array.from(storedChunk!.probabilities)).toEqual(Array.from(chunk.probabilities));
     expect(Array.from(storedChunk!.labels)).toEqual(Array.from(chunk.labels));
     expect(storedChunk?.errors).toEqual(chunk.errors);
+  });
+
+  it('merges consecutive chunks into one', () => {
+    const first = makeChunk('job-1', 0);
+    const second = makeChunk('job-1', 1);
+    second.errors = [{ row: 5, column: 'tenure', value: 'x', reason: '"tenure" must be a number' }];
+    second.probabilities[1] = NaN;
+
+    const merged = mergeChunks([first, second], 'job-1', 4);
+
+    expect(merged.index).toBe(4);
+    expect(merged.firstRow).toBe(1);
+    expect(merged.rowCount).toBe(6);
+    expect(Array.from(merged.probabilities)).toEqual([...Array.from(first.probabilities), ...Array.from(second.probabilities)]);
+    expect(Array.from(merged.labels)).toEqual([1, 0, 1, 1, 0, 1]);
+    expect(merged.errors).toEqual(second.errors);
+    expect(mergeChunks([second], 'job-1', 7)).toMatchObject({ index: 7, firstRow: 4, rowCount: 3 });
   });
 
   it('reads chunks in order', async () => {
