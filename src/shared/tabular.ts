@@ -30,6 +30,11 @@ type SlotWriter = (text: string, column: string, out: Float32Array, offset: numb
  * Returns NaN for anything else, including NaN, Infinity and values that overflow.
  */
 export function parseDecimal(text: string, decimal: DecimalMark): number {
+  // Most values are plain numbers such as 42 or 18.5: one pattern test and no copies.
+  if (decimal === '.' && decimalPattern.test(text)) {
+    const value = Number(text);
+    return Number.isFinite(value) ? value : NaN;
+  }
   let normalized = text;
   if (decimal === ',') {
     if (/^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$/.test(normalized)) normalized = normalized.replace(/\./g, '');
@@ -41,6 +46,28 @@ export function parseDecimal(text: string, decimal: DecimalMark): number {
   return Number.isFinite(value) ? value : NaN;
 }
 
+/** Distinct cell texts remembered per feature; a file has few, and this bounds a hostile one. */
+const exactCacheLimit = 256;
+
+/**
+ * Remembers what each exact cell text maps to, so a text seen before costs one lookup and no
+ * trimming or case folding. Only texts that encoded without an error are remembered.
+ */
+function exactCache(): { get(text: string): number | undefined; set(text: string, value: number): void } {
+  const known = new Map<string, number>();
+  return {
+    get: (text) => known.get(text),
+    set(text, value) {
+      if (known.size < exactCacheLimit) known.set(text, value);
+    },
+  };
+}
+
+/** Whether a character code may be one that `String.prototype.trim` removes: ASCII blanks and any non-ASCII character. */
+function mayBeBlank(code: number): boolean {
+  return code <= 32 || code >= 0x80;
+}
+
 function missingValue(feature: FeatureSpec, column: string, text: string): string {
   if (feature.missing.strategy === 'constant') return String(feature.missing.fill_value);
   throw new InvalidValueError(column, text, `a value for "${feature.name}" is required`);
@@ -50,7 +77,9 @@ function numberWriter(feature: NumberFeature): SlotWriter {
   const mean = feature.scaler?.mean ?? 0;
   const scale = feature.scaler?.scale ?? 1;
   return (raw, column, out, offset, decimal) => {
-    let text = raw.trim();
+    let text = raw;
+    // Trimming copies the text, so it happens only when an end is a space or another blank.
+    if (text.length === 0 || mayBeBlank(text.charCodeAt(0)) || mayBeBlank(text.charCodeAt(text.length - 1))) text = text.trim();
     if (text === '') text = missingValue(feature, column, raw);
     const value = parseDecimal(text, decimal);
     if (Number.isNaN(value)) {
@@ -64,13 +93,22 @@ function booleanWriter(feature: BooleanFeature): SlotWriter {
   const truthy = new Set(feature.true_values.map((value) => value.toLowerCase()));
   const falsy = new Set(feature.false_values.map((value) => value.toLowerCase()));
   const allowed = [...feature.true_values, ...feature.false_values].join(', ');
+  const seen = exactCache();
   return (raw, column, out, offset) => {
+    const known = seen.get(raw);
+    if (known !== undefined) {
+      out[offset] = known;
+      return;
+    }
     let text = raw.trim();
     if (text === '') text = missingValue(feature, column, raw);
     const key = text.toLowerCase();
-    if (truthy.has(key)) out[offset] = 1;
-    else if (falsy.has(key)) out[offset] = 0;
+    let value: number;
+    if (truthy.has(key)) value = 1;
+    else if (falsy.has(key)) value = 0;
     else throw new InvalidValueError(column, raw, `"${feature.name}" must be one of ${allowed}`);
+    out[offset] = value;
+    seen.set(raw, value);
   };
 }
 
@@ -83,12 +121,17 @@ function categoryWriter(feature: CategoryFeature): SlotWriter {
   }
   const width = feature.categories.length;
   const allowed = feature.categories.join(', ');
+  const seen = exactCache();
   return (raw, column, out, offset) => {
-    let text = raw.trim();
-    if (text === '') text = missingValue(feature, column, raw);
-    const position = positions.get(text.toLowerCase());
-    if (position === undefined) throw new InvalidValueError(column, raw, `"${feature.name}" must be one of ${allowed}`);
-    out.fill(0, offset, offset + width);
+    let position = seen.get(raw);
+    if (position === undefined) {
+      let text = raw.trim();
+      if (text === '') text = missingValue(feature, column, raw);
+      position = positions.get(text.toLowerCase());
+      if (position === undefined) throw new InvalidValueError(column, raw, `"${feature.name}" must be one of ${allowed}`);
+      seen.set(raw, position);
+    }
+    for (let slot = 0; slot < width; slot++) out[offset + slot] = 0;
     out[offset + position] = 1;
   };
 }
@@ -145,4 +188,18 @@ export function parseLabel(text: string | undefined, label: LabelSpec): 0 | 1 | 
   if (key === label.positive.toLowerCase() || label.true_values.some((value) => value.toLowerCase() === key)) return 1;
   if (label.false_values.some((value) => value.toLowerCase() === key)) return 0;
   return null;
+}
+
+/** Returns {@link parseLabel} for one label spec, remembering the result for each exact cell text. */
+export function labelParser(label: LabelSpec): (text: string | undefined) => 0 | 1 | null {
+  const seen = new Map<string, 0 | 1 | null>();
+  return (text) => {
+    if (text === undefined) return null;
+    let value = seen.get(text);
+    if (value === undefined) {
+      value = parseLabel(text, label);
+      if (seen.size < exactCacheLimit) seen.set(text, value);
+    }
+    return value;
+  };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchColumns, type ColumnMapping } from '../../src/shared/columns';
 import { InvalidValueError } from '../../src/shared/errors';
 import type { NumberFeature } from '../../src/shared/manifest';
-import { createFeatureEncoder, parseDecimal, parseLabel } from '../../src/shared/tabular';
+import { createFeatureEncoder, labelParser, parseDecimal, parseLabel } from '../../src/shared/tabular';
 import { churnCsvPath, loadChurnManifest, readCsvFile } from './support/churn';
 
 const manifest = loadChurnManifest();
@@ -130,6 +130,43 @@ describe('createFeatureEncoder', () => {
     encoder.encodeValues(withCell(modeldataHeader, sampleRow, 'internet_service', 'No'), modeldataMapping, out, 0);
 
     expect(Array.from(out.subarray(internet, internet + 3))).toEqual([0, 0, 1]);
+  });
+
+  it('encodes a repeated text the same way each time', () => {
+    // A fresh encoder, so each text is seen first here and then served from what it remembers.
+    const fresh = createFeatureEncoder(tabular.features);
+    const internet = slotOf('internet_service');
+    const partner = slotOf('partner');
+    for (const [internetText, partnerText, expected] of [
+      ['DSL', '1', [1, 0, 0, 1]],
+      [' dsl', '0', [1, 0, 0, 0]],
+      ['DSL', '1', [1, 0, 0, 1]],
+      ['No', '0', [0, 0, 1, 0]],
+      [' dsl', '1', [1, 0, 0, 1]],
+      ['No', '0', [0, 0, 1, 0]],
+    ] as const) {
+      const out = new Float32Array(fresh.width).fill(7);
+      const row = withCell(modeldataHeader, withCell(modeldataHeader, sampleRow, 'internet_service', internetText), 'partner', partnerText);
+      fresh.encodeValues(row, modeldataMapping, out, 0);
+      expect([...Array.from(out.subarray(internet, internet + 3)), out[partner]], `${internetText}, ${partnerText}`).toEqual(expected);
+    }
+  });
+
+  it('rejects a bad text again after accepting good ones', () => {
+    const fresh = createFeatureEncoder(tabular.features);
+    const out = new Float32Array(fresh.width);
+    fresh.encodeValues(sampleRow, modeldataMapping, out, 0);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(() => fresh.encodeValues(withCell(modeldataHeader, sampleRow, 'internet_service', 'Cable'), modeldataMapping, out, 0)).toThrow(InvalidValueError);
+    }
+  });
+
+  it('trims numbers with non-ASCII blanks', () => {
+    const tenure = slotOf('tenure');
+    const plain = encodeRow(withCell(modeldataHeader, sampleRow, 'tenure', '58'))[tenure];
+    for (const text of ['\u00a058', '58\u00a0', '\t58 ', '\u300058']) {
+      expect(encodeRow(withCell(modeldataHeader, sampleRow, 'tenure', text))[tenure], JSON.stringify(text)).toBe(plain);
+    }
   });
 
   it('writes at given offset', () => {
@@ -282,6 +319,14 @@ describe('parseLabel', () => {
     for (const text of [undefined, '', '  ', 'maybe']) {
       expect(parseLabel(text, label), String(text)).toBeNull();
     }
+  });
+});
+
+describe('labelParser', () => {
+  it('agrees with parseLabel on first and repeated texts', () => {
+    const read = labelParser(tabular.label!);
+    const texts = [undefined, 'Yes', 'yes', ' YES ', '1', 'true', 'No', 'no', '0', 'False', '', '  ', 'maybe'];
+    for (const text of [...texts, ...texts]) expect(read(text), String(text)).toBe(parseLabel(text, tabular.label!));
   });
 });
 
