@@ -46,7 +46,7 @@ export function parseDecimal(text: string, decimal: DecimalMark): number {
   return Number.isFinite(value) ? value : NaN;
 }
 
-/** Distinct cell texts remembered per feature; a file has few, and this bounds a hostile one. */
+/** Maximum distinct cell texts remembered per feature. A real file has few, and the limit bounds the memory a hostile one takes. */
 const exactCacheLimit = 256;
 
 /**
@@ -63,7 +63,7 @@ function exactCache(): { get(text: string): number | undefined; set(text: string
   };
 }
 
-/** Whether a character code may be one that `String.prototype.trim` removes: ASCII blanks and any non-ASCII character. */
+/** Checks whether `String.prototype.trim` may remove this character: true for ASCII blanks and for any non-ASCII character. */
 function mayBeBlank(code: number): boolean {
   return code <= 32 || code >= 0x80;
 }

@@ -28,7 +28,7 @@ const log = createLogger('job');
 const sampleErrorLimit = 20;
 const progressIntervalMs = 100;
 /**
- * A CSV job commits its results and checkpoint about this often, in one transaction that holds
+ * A CSV job commits its results and checkpoint about this often, in one transaction that contains
  * the reader chunks scored since the last commit. Fewer, larger transactions cost less than one
  * per reader chunk, and a crash loses at most this much work.
  */
@@ -587,7 +587,7 @@ class ChunkCommits {
     private readonly committed: (job: JobRecord) => void,
   ) {}
 
-  /** Adds a scored chunk, whose rows the job's fields already count; commits when one is due. */
+  /** Adds a scored chunk, whose rows the job's fields already count, and starts a commit when one is due. */
   async add(chunk: ChunkRecord): Promise<void> {
     this.pending.push(chunk);
     this.pendingRows += chunk.rowCount;
@@ -618,7 +618,7 @@ class ChunkCommits {
     // IndexedDB copies the records when the commit starts, so the job can change meanwhile.
     const snapshot = { ...job };
     const running = this.commit(record).then(() => this.committed(snapshot));
-    // A failure is thrown where the commit is next awaited; this keeps it from counting as unhandled.
+    // A failure is thrown where the commit is next awaited, so this handler only keeps it from counting as unhandled.
     running.catch(() => undefined);
     this.inFlight = running;
   }

@@ -52,7 +52,7 @@ let webGpuRuntime: Promise<Runtime> | null = null;
 /** Set once the WebGPU build has loaded, for the fault injection and the lost-device watch. */
 let loadedWebGpuRuntime: Runtime | null = null;
 
-/** The runtime build for a backend, imported on first use. */
+/** Imports the runtime build for a backend on first use and returns it. */
 function runtimeFor(backend: BackendName): Promise<Runtime> {
   if (backend === 'wasm') {
     wasmRuntime ??= import('onnxruntime-web/wasm').then((runtime) => configure(runtime, wasmBinaryUrl, wasmGlueUrl));
