@@ -207,9 +207,11 @@ function chunking(results) {
   const rowsPer128K = (128 * 1024) / (details.csv_bytes / results.rows);
   return {
     rowsPer128K,
-    rowsPerChunk: stored?.chunkCount ? results.rows / stored.chunkCount : null,
+    // A stored chunk holds the reader chunks of one commit, so the reader's own chunk size is
+    // no longer in storage.
+    rowsPerChunk: null,
     chunkCount: stored?.chunkCount ?? null,
-    commitCall: locate('src/worker/batch-job.ts', /await commitChunk\(this\.db, job, chunk\)/),
+    commitCall: locate('src/worker/batch-job.ts', /this\.commit\(job, record\)/),
     readMaxKiB: stored ? stored.streamReadMaxBytes / 1024 : null,
     parseCall: locate('src/worker/readers/csv.ts', /pending\.length >= chunkChars/),
     encodeLoop: locate('src/worker/batch-job.ts', /encoder\.encodeValues\(/),
@@ -245,9 +247,9 @@ function explainLatency(results, facts, during, blocking, title) {
   } else if (facts.rowsPerChunk !== null) {
     text += `The CSV reader's chunks averaged ${format(facts.rowsPerChunk, 0)} rows, about 128 K characters (measured from the stored job). `;
   }
-  if (profile?.chunkCount > 0) {
-    const perChunk = (profile.phasesMs['read+parse'] + profile.phasesMs.encode) / profile.chunkCount;
-    text += `Parsing and encoding one chunk took ${format(perChunk, 1)} ms on average in the profiled run (CPU profile). `;
+  if (profile) {
+    const perChunk = (profile.phasesMs['read+parse'] + profile.phasesMs.encode) / (profile.rows / facts.rowsPer128K);
+    text += `Parsing and encoding one reader chunk of 128 K characters took about ${format(perChunk, 1)} ms in the profiled run (CPU profile). `;
   }
   if (profile?.phasesMs.evaluate > 0) {
     const scaledMs = (profile.phasesMs.evaluate * results.rows) / profile.rows;
@@ -271,12 +273,12 @@ function explainThroughput(results, facts) {
   const profile = details.batch_profile;
   const limit = 0.5 * results.native_rows_per_s;
   let text =
-    `**Batch throughput.** ${format(results.batch_rows_per_s, 0)} rows/s with the real-time requests, ${format(alone.rows_per_s, 0)} rows/s without them, ` +
+    `**Batch throughput.** ${format(results.batch_rows_per_s, 0)} rows/s for the batch alone, ${format(during.batch_rows_per_s, 0)} rows/s with the real-time requests, ` +
     `and ${format(sparse.batch_rows_per_s, 0)} rows/s with a request every ${sparse.mean_interval_target_ms} ms, against ${format(results.native_rows_per_s, 0)} rows/s in Node.js. `;
 
-  if (results.batch_rows_per_s < 0.9 * alone.rows_per_s) {
+  if (during.batch_rows_per_s < 0.9 * alone.rows_per_s) {
     text +=
-      `${alone.rows_per_s >= limit ? 'Alone the batch meets the target, so the requests cost the difference' : 'The requests lower the rate further'}: ` +
+      `${during.batch_rows_per_s >= limit ? 'With the requests the batch still meets the target' : 'The requests lower the rate further'}: ` +
       `after each one the scheduler starts no batch task for ${facts.holdMs ?? 'a while'} ms (${facts.holdSetting}, checked in ${facts.holdCheck}). ` +
       `The ${during.requests_during_batch} requests came ${format(during.mean_interval_ms, 0)} ms apart on average, and when the last one was sent the job had reported ` +
       `${format(during.rows_done_by_last_request, 0)} of ${format(results.rows, 0)} rows done. `;
@@ -292,8 +294,8 @@ function explainThroughput(results, facts) {
       if (topNames.has('idle')) meanings.push('"idle" is the worker waiting for reads of the stored file, for IndexedDB commits and for its own yields to the event loop');
       if (topNames.has('store')) meanings.push('"store" is its own IndexedDB work');
       text +=
-        `${meanings.join(', and ')}. The job commits each of its ${format(facts.chunkCount ?? profile.chunkCount, 0)} reader chunks ` +
-        `in a transaction of its own (${facts.commitCall}). `;
+        `${meanings.join(', and ')}. The job commits the reader chunks scored in about 100 ms together, in ${format(facts.chunkCount ?? profile.chunkCount, 0)} transactions ` +
+        `(${facts.commitCall}). `;
     }
     const native = details.native;
     const parseRatio = profile.phasesMs['read+parse'] / profile.rows / (native.phasesMs.readParse / native.rows);
@@ -336,9 +338,14 @@ function explainWarmStart(results) {
       `spent ${format(start.phasesMs['onnxruntime-web'], 0)} ms of worker time in onnxruntime-web's JavaScript and WASM code, which starts the runtime, creates the session and runs the first inferences, ` +
       `${format(start.phasesMs.app, 0)} ms in app code and ${format(start.phasesMs.idle, 0)} ms idle, waiting for fetches and the WASM compilation among others. `;
   }
+  const jsep = wasm && /jsep/.test(wasm.name);
+  text += jsep
+    ? `The page loaded the JSEP build of the runtime, which also carries the WebGPU backend, on ?backend=wasm (${locate('src/worker/engine.ts', /jsep\.wasm\?url/)}). `
+    : `On ?backend=wasm the page loads only the plain WASM build of the runtime (${locate('src/worker/engine.ts', /import\('onnxruntime-web\/wasm'\)/)}), not the JSEP build that carries WebGPU. `;
   text +=
-    `The app loads the JSEP build of the runtime, which also carries the WebGPU backend, even with ?backend=wasm (${locate('src/worker/engine.ts', /jsep\.wasm\?url/)}). ` +
-    'onnxruntime-web also ships a plain WASM build about half that size (ort-wasm-simd-threaded.wasm); whether it starts faster is not measured here.';
+    'onnxruntime-web starts its WebAssembly with `WebAssembly.instantiateStreaming`, the call that Chromium\'s compiled-code cache serves, ' +
+    'but V8 stores a module\'s code in that cache only once its optimizing compiler has compiled it, in the background after a visit starts, and the page cannot tell whether a load was served from it. ' +
+    'The profiled third load still spends the time above in the runtime. The runtime has no call that starts it before a session is created, so its start-up cannot overlap the page\'s own.';
   return text;
 }
 
@@ -415,9 +422,9 @@ ${resultsTable(results, targets)}
 
 How each number is taken:
 
-- **Start**: from navigation start to the first animation frame that shows a real-time probability. Cold: a fresh profile. Warm: a second page in the same profile, with the caches that the first load filled (\`vite preview\` sends \`Cache-Control: no-cache\`, and the app may register a service worker).
+- **Start**: from navigation start to the first animation frame that shows a real-time probability. Cold: a fresh profile. Warm: a second page in the same profile, opened once the first page's service worker has precached the app and controls it${details.start.offline_copy_ms == null ? ' (this run saw no service worker)' : ` (${format(details.start.offline_copy_ms / 1000, 1)} s after the first navigation)`}, so the caches the first visit fills are full (\`vite preview\` sends \`Cache-Control: no-cache\`).
 - **Real-time**: \`window.tandem.client.predict\` timed with \`performance.now()\` on the main thread, ${details.realtime_idle.requests} sequential requests, each with a different \`tenure\`, after ${details.realtime_idle.warmup_requests} uncounted warm-up requests. During the batch, ${during.requests_during_batch} of ${during.requests} requests were sent before the job finished, and only those count. They are spread over the time the same batch took without requests: ${format(during.mean_interval_ms, 0)} ms apart on average, each gap drawn from 0.5 to 1.5 times the mean, and never less than 2.5 ms.
-- **Batch**: the CSV is fetched into a \`File\` in the page. Creating the job, which stores the file in IndexedDB, took ${format(batch.create_job_ms, 0)} ms and is not counted. \`batch_rows_per_s\` is rows divided by the time from calling \`runJob\` until its promise resolves (${format(batch.run_job_ms / 1000, 2)} s), in the run with the real-time requests: read, parse, encode, infer, store, and the evaluation at the end. With job creation: ${format(batch.rows_per_s_including_create, 0)} rows/s. A separate run of the same file without requests: ${format(alone.rows_per_s, 0)} rows/s (${format(alone.run_job_ms / 1000, 2)} s).
+- **Batch**: the CSV is fetched into a \`File\` in the page. Creating the job, which stores the file in IndexedDB, took ${format(batch.create_job_ms, 0)} ms and is not counted. \`batch_rows_per_s\` is rows divided by the time from calling \`runJob\` until its promise resolves (${format(batch.run_job_ms / 1000, 2)} s), in the run of the batch alone: read, parse, encode, infer, store, and the evaluation at the end. With job creation: ${format(batch.rows_per_s_including_create, 0)} rows/s. The runs with real-time requests are separate and report their own rates: ${format(during.batch_rows_per_s, 0)} rows/s (${format(during.run_job_ms / 1000, 2)} s) with the requests below, and ${format(details.realtime_sparse_during_batch.batch_rows_per_s, 0)} rows/s with a request every ${details.realtime_sparse_during_batch.mean_interval_target_ms} ms.
 - **Native**: bench/native.ts, bundled by Vite, runs the app's CSV reader, column matching and feature encoding in Node.js ${process.version} and scores with onnxruntime-node ${native.onnxruntimeNode} (${threads}) in batches of at most ${native.batchRows} rows (${format(native.averageBatchRows, 0)} on average, one batch per reader chunk), with no storage. It runs before and after the browser measurements, and the figures are the mean of the two: ${native.runs.map((run) => `${format(run.rowsPerSecond, 0)} rows/s at a load average of ${format(run.loadAverage, 1)}`).join(' and ')}.
 - **Heap**: V8 \`usedSize\` from \`Runtime.getHeapUsage\` over the Chrome DevTools Protocol, on the page and in the worker, every ${details.heap.interval_ms} ms from job creation until the job completes (${details.heap.samples} samples): peak page ${format(details.heap.page_peak_mb)} MB + peak worker ${format(details.heap.worker_peak_mb)} MB. WASM memory and Blob data are not part of it. Without requests: ${format(alone.peak_heap_mb)} MB.
 - **Checks**: the job scored ${format(results.rows, 0)} rows with ${batch.row_errors} row errors. Its ROC AUC is ${format(batch.roc_auc, 5)} in the browser and ${format(native.rocAuc, 5)} in Node.js.
@@ -428,7 +435,7 @@ ${describeImages(results)}
 ${phaseTable(results)}
 
 - **Node.js (measured)**: wall-clock time around each call over the ${format(native.rows, 0)}-row file, the mean of the two runs. It has no store phase.
-- **Browser worker (CPU profile, sampled every 1 ms)**: ${profile ? `a separate ${format(profile.rows, 0)}-row job run under the V8 profiler after the timed ones, with no requests (${format(profile.runMs, 0)} ms under the profiler, ${format(profile.chunkCount, 0)} reader chunks). Functions are mapped to phases through the build's source maps, and a built-in function counts for its caller. "store" is the worker's own share of IndexedDB work (building records and cloning them); the commit itself runs outside the worker, which waits for it while idle. "idle" is the worker waiting for file reads, IndexedDB commits and messages. "job loop" is the batch job's own code, the scheduler and Comlink.` : 'skipped (--profile-rows 0).'}
+- **Browser worker (CPU profile, sampled every 1 ms)**: ${profile ? `a separate ${format(profile.rows, 0)}-row job run under the V8 profiler after the timed ones, with no requests (${format(profile.runMs, 0)} ms under the profiler, results committed in ${format(profile.chunkCount, 0)} transactions). Functions are mapped to phases through the build's source maps, and a built-in function counts for its caller. "store" is the worker's own share of IndexedDB work (building records and cloning them); the commit itself runs outside the worker, which waits for it while idle. "idle" is the worker waiting for file reads, IndexedDB commits and messages. "job loop" is the batch job's own code, the scheduler and Comlink.` : 'skipped (--profile-rows 0).'}
 - **Browser, from the page (derived)**: in the run without requests, inference on the batch lane took about ${format(alone.infer_ms_estimate, 0)} ms of ${format(alone.run_job_ms, 0)} ms (${percent(alone.infer_ms_estimate, alone.run_job_ms)}). That is an estimate, ${format(alone.lane_tasks_estimate, 0)} scheduler tasks times their median compute time of ${format(alone.lane.computeMs.p50, 2)} ms, because \`metrics()\` keeps percentiles only. The other ${format(otherMs, 0)} ms (read, parse, encode, store, evaluation) are the remainder.${evaluateMs === null ? '' : ` The evaluation after the last chunk took about ${format(evaluateMs, 0)} ms, derived from the last progress report of the scoring loop (which may trail the last commit by up to 100 ms) until completion.`}
 
 ## Real-time latency
