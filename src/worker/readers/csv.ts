@@ -153,19 +153,26 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
       const { done, value } = await reader.read();
       if (done) break;
       bytesRead += value.byteLength;
-      pending += decoder.decode(value, { stream: true });
       // A single read can bring megabytes; parsing them in one go would hold the worker for
       // hundreds of milliseconds, so the text goes to the parser about `chunkChars` at a time.
-      while (pending.length >= chunkChars) {
-        const before = pending.length;
-        const rest = pending.slice(chunkChars);
-        let chunk = parse(pending.slice(0, chunkChars), false);
-        pending += rest;
-        // A row longer than `chunkChars` completes only with more text.
-        if (chunk.rows.length === 0 && pending.length === before) chunk = parse(pending, false);
+      // The pieces are slices of `text` at a moving offset: joining the unparsed rest back onto
+      // the leftover after every piece would copy the rest of the read each time.
+      const text = pending + decoder.decode(value, { stream: true });
+      let offset = 0;
+      while (text.length - offset >= chunkChars) {
+        let chunk = parse(text.slice(offset, offset + chunkChars), false);
+        // `parse` leaves the text after the last complete row in `pending`.
+        let consumed = chunkChars - pending.length;
+        if (consumed === 0) {
+          // A row longer than `chunkChars` completes only with more text.
+          chunk = parse(text.slice(offset), false);
+          consumed = text.length - offset - pending.length;
+        }
+        offset += consumed;
         if (chunk.rows.length > 0) yield chunk;
-        if (pending.length === before) break;
+        if (consumed === 0) break;
       }
+      pending = text.slice(offset);
     }
     pending += decoder.decode();
     if (pending.length > 0 || dialect === null) {
