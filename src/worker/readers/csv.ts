@@ -155,8 +155,8 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
       bytesRead += value.byteLength;
       // A single read can bring megabytes; parsing them in one go would hold the worker for
       // hundreds of milliseconds, so the text goes to the parser about `chunkChars` at a time.
-      // The pieces are slices of `text` at a moving offset: joining the unparsed rest back onto
-      // the leftover after every piece would copy the rest of the read each time.
+      // The pieces are slices of `text` at a moving offset, because joining the unparsed rest
+      // back onto the leftover after every piece would copy the rest of the read each time.
       const text = pending + decoder.decode(value, { stream: true });
       let offset = 0;
       while (text.length - offset >= chunkChars) {
@@ -164,7 +164,8 @@ export async function* readCsv(file: Blob, options: CsvReadOptions = {}): AsyncG
         // `parse` leaves the text after the last complete row in `pending`.
         let consumed = chunkChars - pending.length;
         if (consumed === 0) {
-          // A row longer than `chunkChars` completes only with more text.
+          // The piece contains no complete row, so the row is longer than `chunkChars`. All the
+          // text read so far goes to the parser, which may complete it.
           chunk = parse(text.slice(offset), false);
           consumed = text.length - offset - pending.length;
         }
