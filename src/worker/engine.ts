@@ -102,6 +102,14 @@ export interface CompiledModel {
   release(): Promise<void>;
 }
 
+/**
+ * Starts importing the runtime build for a backend, so that its script loads while other work
+ * goes on. A failure is left for the compile that needs the build, which imports it again.
+ */
+export function prepareRuntime(backend: BackendName): void {
+  runtimeFor(backend).catch(() => undefined);
+}
+
 /** Compiles model bytes into a session on one backend, with that backend's build of the runtime. */
 export async function compileModel(bytes: Uint8Array, backend: BackendName, modelName: string): Promise<CompiledModel> {
   let runtime: Runtime;

@@ -8,7 +8,7 @@ import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
 import { chooseBackend, zeroFeeds } from './backend-choice';
-import { candidateBackends, compileIsolatedWasm, whenWebGpuLost, type CompiledModel } from './engine';
+import { candidateBackends, compileIsolatedWasm, prepareRuntime, whenWebGpuLost, type CompiledModel } from './engine';
 import { bytesToHex, sha256 } from '../shared/hash';
 import { checkModelBytes } from '../shared/integrity';
 import { recallBackendChoice, rememberBackendChoice } from '../storage/settings';
@@ -126,11 +126,14 @@ function withWasmFallback(model: LoadedModel, gpu: CompiledModel, bytes: Uint8Ar
 
 async function load(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
   const started = performance.now();
+  // The runtime build's script loads while the manifest and the model file are fetched.
+  if (preference !== 'auto') prepareRuntime(preference);
   const manifest = await fetchManifest(manifestUrl);
   const modelUrl = new URL(manifest.model.file, manifestUrl).href;
   // A choice `auto` remembered for this model and device is used without probing WebGPU again,
   // so a return visit loads one runtime build and compiles the model once.
   const recalled = preference === 'auto' ? recallBackendChoice(manifest.model.sha256) : Promise.resolve(null);
+  void recalled.then((choice) => choice && prepareRuntime(choice.backend));
   const [bytes, remembered] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), recalled]);
   const rememberedReason = remembered && `${remembered.reason} (measured on ${new Date(remembered.decidedAt).toISOString().slice(0, 10)} and remembered for this model on this device)`;
   let chosen = remembered
