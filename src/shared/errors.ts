@@ -13,7 +13,11 @@ export type TandemErrorCode =
   | 'storage-failed'
   | 'backend-unavailable'
   | 'job-not-found'
-  | 'job-busy';
+  | 'job-busy'
+  | 'invalid-model'
+  | 'truncated-model'
+  | 'unsupported-model'
+  | 'model-too-large';
 
 export class TandemError extends Error {
   override name = 'TandemError';

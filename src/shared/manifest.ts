@@ -59,11 +59,25 @@ export interface TabularSpec {
   features: FeatureSpec[];
   id_columns: string[];
   label?: LabelSpec;
+  /**
+   * For a model with several float inputs: each input's name and how many encoded values it
+   * takes, in order. The encoded vector is split across them; `input` is then the first one.
+   */
+  inputs?: { name: string; width: number }[];
+  /**
+   * When no column matches a feature by name and the file has exactly one column per feature,
+   * the columns feed the features in order, and the job says so.
+   */
+  match_by_position?: boolean;
 }
 
 export interface OutputSpec {
   name: string;
-  kind: 'probability' | 'logits' | 'value';
+  /**
+   * `probability` ([N, 1] or [N, 2], of `positive_label`), `probabilities` ([N, K] class
+   * probabilities), `logits` ([N, K], softmax gives the probabilities) or `value` (regression).
+   */
+  kind: 'probability' | 'probabilities' | 'logits' | 'value';
   labels?: string[];
   positive_label?: string;
   threshold?: number;
@@ -149,8 +163,8 @@ export function parseManifest(json: unknown, url: string): ModelManifest {
   requireString(manifest.name, 'name', url);
   requireString(manifest.model?.file, 'model.file', url);
   if (!/^[0-9a-f]{64}$/.test(manifest.model.sha256 ?? '')) fail(url, '"model.sha256" must be 64 lowercase hex digits');
-  if (!manifest.output || !['probability', 'logits', 'value'].includes(manifest.output.kind)) {
-    fail(url, '"output.kind" must be "probability", "logits" or "value"');
+  if (!manifest.output || !['probability', 'probabilities', 'logits', 'value'].includes(manifest.output.kind)) {
+    fail(url, '"output.kind" must be "probability", "probabilities", "logits" or "value"');
   }
   requireString(manifest.output.name, 'output.name', url);
 
@@ -161,6 +175,15 @@ export function parseManifest(json: unknown, url: string): ModelManifest {
     }
     manifest.tabular.features.forEach((feature, index) => checkFeature(feature, index, url));
     manifest.tabular.id_columns ??= [];
+    const inputs = manifest.tabular.inputs;
+    if (inputs !== undefined) {
+      if (!Array.isArray(inputs) || inputs.some((input) => typeof input?.name !== 'string' || !(input.width > 0))) {
+        fail(url, '"tabular.inputs" must be a list of { "name", "width" } with positive widths');
+      }
+      const total = inputs.reduce((sum, input) => sum + input.width, 0);
+      const encoded = encodedWidth(manifest.tabular.features);
+      if (total !== encoded) fail(url, `"tabular.inputs" widths add up to ${total}, but the features encode to ${encoded} values`);
+    }
   }
   if (!manifest.tabular && !manifest.image) fail(url, 'it needs a "tabular" or an "image" section');
 

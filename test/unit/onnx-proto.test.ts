@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { checkRunnable, deriveManifest } from '../../src/shared/derive-manifest';
+import { TandemError } from '../../src/shared/errors';
+import { readOnnxModel, removeZipMaps } from '../../src/shared/onnx-proto';
+
+const fixtures = 'test/fixtures/generated/byo';
+if (!existsSync(join(fixtures, 'references.json'))) execFileSync('/usr/bin/python3', ['training/test-models/build.py'], { stdio: 'inherit' });
+const bytesOf = (name: string) => new Uint8Array(readFileSync(join(fixtures, name)));
+const references = JSON.parse(readFileSync(join(fixtures, 'references.json'), 'utf8'));
+
+function thrown(action: () => unknown): TandemError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof TandemError) return error;
+    throw error;
+  }
+  throw new Error('expected a TandemError');
+}
+
+describe('ONNX protobuf reader', () => {
+  it('reads the header fields and the graph', () => {
+    const summary = readOnnxModel(bytesOf('regressor.onnx'), 'regressor.onnx');
+    expect(summary.irVersion).toBe(8);
+    expect(summary.opsets).toEqual({ 'ai.onnx': 17 });
+    expect(summary.producerName).toBe('tandem-test-models');
+    expect(summary.producerVersion).toBe('1.0');
+    expect(summary.docString).toBe('House price regression for tests.');
+    expect(summary.metadata).toEqual({ feature_names: 'sqft,rooms,age,distance_km', target: 'price' });
+    expect(summary.inputs).toEqual([{ name: 'features', kind: 'tensor', elementType: 'float', shape: [{ value: null, param: 'batch' }, { value: 4, param: null }], docString: '' }]);
+    expect(summary.nodes.map((node) => node.opType)).toEqual(['MatMul', 'Add']);
+  });
+
+  it('rejects a file that is not ONNX', () => {
+    const error = thrown(() => readOnnxModel(bytesOf('not-onnx.onnx'), 'not-onnx.onnx'));
+    expect(error.code).toBe('invalid-model');
+    expect(error.message).toMatch(/^The file "not-onnx.onnx" is not an ONNX model/);
+  });
+
+  it('rejects a truncated file', () => {
+    const error = thrown(() => readOnnxModel(bytesOf('truncated.onnx'), 'truncated.onnx'));
+    expect(error.code).toBe('truncated-model');
+  });
+
+  it('rejects opset 99 and a custom operator', () => {
+    expect(thrown(() => checkRunnable(readOnnxModel(bytesOf('opset-99.onnx'), 'a'), 'opset-99.onnx')).message).toContain('uses ONNX opset 99');
+    expect(thrown(() => checkRunnable(readOnnxModel(bytesOf('unknown-operator.onnx'), 'b'), 'unknown-operator.onnx')).message).toContain('FancyScaler (domain com.example)');
+  });
+
+  it('replaces a ZipMap with its tensor', async () => {
+    const original = bytesOf('zipmap.onnx');
+    const { bytes, replaced } = removeZipMaps(original);
+    expect(replaced).toEqual([{ output: 'output_probability', tensor: 'probabilities' }]);
+    const summary = readOnnxModel(bytes, 'zipmap.onnx');
+    expect(summary.nodes.map((node) => node.opType)).toEqual(['Gemm', 'Softmax', 'ArgMax']);
+    expect(summary.outputs.map((output) => output.name)).toEqual(['output_label', 'probabilities']);
+
+    const session = await ort.InferenceSession.create(bytes);
+    const rows: number[][] = references.zipmap.probabilities;
+    const csv = readFileSync(join(fixtures, 'zipmap.csv'), 'utf8').trim().split('\n').slice(1).map((line) => line.split(',').map(Number));
+    const result = await session.run({ float_input: new ort.Tensor('float32', Float32Array.from(csv.flat()), [csv.length, 4]) });
+    const probabilities = result.probabilities!.data as Float32Array;
+    rows.forEach((row, i) => row.forEach((value, k) => expect(probabilities[i * 3 + k]).toBeCloseTo(value, 5)));
+
+    const labels = readOnnxModel(original, 'zipmap.onnx').nodes.find((node) => node.opType === 'ZipMap')!.stringLists.classlabels_strings;
+    const { manifest } = deriveManifest(readOnnxModel(original, 'zipmap.onnx'), { name: 'zipmap.onnx', sha256: '0'.repeat(64), sizeBytes: original.length }, [{ ...replaced[0]!, labels: labels! }]);
+    expect(manifest.output).toMatchObject({ name: 'probabilities', kind: 'probabilities', labels: ['cat', 'dog', 'bird'] });
+  });
+});
