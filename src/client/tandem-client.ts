@@ -200,6 +200,26 @@ export class TandemClient {
     return pending;
   }
 
+  /**
+   * Checks and stores a model file the user opened (with its manifest's JSON, if any) and returns
+   * the manifest URL that loads it, `stored:<sha256>`.
+   */
+  openModel(file: Blob, fileName: string, manifest?: unknown, maxBytes?: number): Promise<string> {
+    return this.api.openModel(file, fileName, manifest, maxBytes);
+  }
+
+  /** Fetches a model file from a URL in the worker and stores it as {@link openModel} does. */
+  openModelUrl(url: string, maxBytes?: number): Promise<string> {
+    return this.api.openModelUrl(new URL(url, location.href).href, maxBytes);
+  }
+
+  /** Replaces an opened model's manifest; the next {@link loadModel} of its URL uses it. */
+  async updateModelManifest(sha256: string, manifest: unknown): Promise<string> {
+    const manifestUrl = await this.api.updateModelManifest(sha256, manifest);
+    for (const key of [...this.models.keys()]) if (key.startsWith(`${manifestUrl}#`)) this.models.delete(key);
+    return manifestUrl;
+  }
+
   async predict(modelId: string, record: Record<string, unknown>, channel?: string): Promise<RealtimeResult> {
     const started = performance.now();
     const prediction = await this.api.predict(modelId, record, { channel });

@@ -22,6 +22,8 @@ export interface ColumnMapping {
   idColumn: number;
   /** The label column (such as `churn`), or -1 when the file has none. */
   labelColumn: number;
+  /** Set when the columns feed the features by position because no header matched a name. */
+  positionWarning?: string;
 }
 
 function findColumn(index: Map<string, number>, names: readonly string[]): number {
@@ -47,6 +49,7 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
 
   const featureColumns = tabular.features.map((feature) => findColumn(index, [feature.name, ...(feature.aliases ?? [])]));
   const missing = tabular.features.filter((_, i) => featureColumns[i] === -1);
+  if (tabular.match_by_position && missing.length === tabular.features.length) return matchByPosition(header, tabular);
   if (missing.length > 0) {
     const names = missing.map((feature) => feature.name).join(', ');
     throw new TandemError(
@@ -62,5 +65,35 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
     featureColumns,
     idColumn: findColumn(index, tabular.id_columns),
     labelColumn: label ? findColumn(index, [label.name, ...(label.aliases ?? [])]) : -1,
+  };
+}
+
+/**
+ * Feeds the features from the columns in order, for a model whose features have no names the
+ * file uses. Extra ID columns (`tabular.id_columns`) are skipped. Throws `missing-columns` with
+ * the expected count when the file has another number of columns.
+ */
+function matchByPosition(header: readonly string[], tabular: TabularSpec): ColumnMapping {
+  const ids = new Set(tabular.id_columns.map(normalizeName));
+  const idColumn = header.findIndex((name) => ids.has(normalizeName(name)));
+  const columns = header.map((_, position) => position).filter((position) => position !== idColumn);
+  const expected = tabular.features.length;
+  if (columns.length !== expected) {
+    const inputs = tabular.inputs ?? [{ name: tabular.input, width: expected }];
+    const shapes = inputs.map((input) => `"${input.name}" [N, ${input.width}]`).join(' and ');
+    throw new TandemError(
+      'missing-columns',
+      `The model expects ${expected} columns (its input ${shapes}), but the file has ${columns.length}${idColumn >= 0 ? ` besides the ID column ${header[idColumn]}` : ''}: ${listColumns(header)}. ` +
+        `No column is named like a feature (${tabular.features.slice(0, 5).map((feature) => feature.name).join(', ')}${expected > 5 ? ', …' : ''}), so the columns are matched by position. Give the file ${expected} value columns, or rename its columns to the feature names.`,
+    );
+  }
+  const featureColumns = columns;
+  const pairs = tabular.features.slice(0, 3).map((feature, i) => `${header[featureColumns[i]!]} → ${feature.name}`).join(', ');
+  return {
+    header: [...header],
+    featureColumns,
+    idColumn,
+    labelColumn: -1,
+    positionWarning: `No column is named like a feature, so the ${expected} columns feed the features by position (${pairs}${expected > 3 ? ', …' : ''}). Check that the columns are in the order the model was trained on.`,
   };
 }

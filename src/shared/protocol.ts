@@ -4,6 +4,7 @@
  */
 import type { RowError } from './errors';
 import type { Evaluation } from './evaluation';
+import type { ModelDetails } from './derive-manifest';
 import type { ModelManifest } from './manifest';
 
 export type BackendName = 'webgpu' | 'wasm';
@@ -22,12 +23,19 @@ export interface ModelInfo {
   inputNames: string[];
   outputNames: string[];
   loadMs: number;
+  /** What the model file says about itself, for the model info panel; null when it cannot be read. */
+  details?: ModelDetails | null;
 }
 
 export interface TabularPrediction {
-  /** Probability of the positive class (for churn: churn = Yes). */
+  /**
+   * Probability of the positive class (for churn: churn = Yes); for a multi-class model, the
+   * probability of the predicted class; for a regression, the predicted value.
+   */
   probability: number;
   label: string;
+  /** For a multi-class model: every class's probability, in the manifest's label order. */
+  classes?: ClassProbability[];
   backend: BackendName;
   /** Time waiting behind other work in the worker, in milliseconds. */
   queueMs: number;

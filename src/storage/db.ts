@@ -4,6 +4,7 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { RowError } from '../shared/errors';
+import type { ModelManifest } from '../shared/manifest';
 import type { JobSummary } from '../shared/protocol';
 
 /** A stored job: the summary the UI shows plus what the worker needs to resume and export it. */
@@ -33,6 +34,8 @@ export interface ChunkRecord extends Partial<ImageChunkFields> {
   /** One per row: 1 or 0 from the label column, or -1 where the file has no usable label. */
   labels: Int8Array;
   errors: RowError[];
+  /** One per row of a tabular multi-class job: the predicted class index, or -1 for an error row. */
+  classIndices?: Int16Array;
 }
 
 /** The extra per-row results of an image job's chunk. */
@@ -71,6 +74,22 @@ export interface TandemDB extends DBSchema {
   imageResults: { key: [string, string, string]; value: ImageResultRecord };
   /** The backend `auto` chose for a model on this device, so later loads skip the timing. */
   backendChoices: { key: string; value: BackendChoiceRecord };
+  /** Models the user opened from a file or URL, so that a reload keeps them and their jobs resume. */
+  models: { key: string; value: StoredModelRecord };
+}
+
+export interface StoredModelRecord {
+  /** The model file's SHA-256, lower-case hex. */
+  sha256: string;
+  fileName: string;
+  /** The model file as opened. */
+  bytes: Blob;
+  /** The manifest it came with, or the one derived from it, with the user's changes. */
+  manifest: ModelManifest;
+  manifestSource: 'manifest' | 'derived';
+  /** How the manifest was derived, for the model info panel. */
+  notes: string[];
+  savedAt: number;
 }
 
 export interface BackendChoiceRecord {
@@ -88,7 +107,7 @@ export const databaseName = 'tandem';
 export type Database = IDBPDatabase<TandemDB>;
 
 export function openDatabase(name = databaseName): Promise<Database> {
-  return openDB<TandemDB>(name, 3, {
+  return openDB<TandemDB>(name, 4, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
@@ -101,6 +120,9 @@ export function openDatabase(name = databaseName): Promise<Database> {
       }
       if (oldVersion < 3) {
         db.createObjectStore('backendChoices', { keyPath: 'modelSha256' });
+      }
+      if (oldVersion < 4) {
+        db.createObjectStore('models', { keyPath: 'sha256' });
       }
     },
     // A newer version of the app in another tab needs this connection closed to upgrade.

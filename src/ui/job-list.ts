@@ -28,8 +28,11 @@ function unitsOf(job: JobSummary): JobUnits {
 export function statusText(job: JobSummary): string {
   const units = unitsOf(job);
   switch (job.status) {
-    case 'completed':
-      return job.errorCount > 0 ? `completed with ${plural(job.errorCount, units.error.one, units.error.other)}` : 'completed';
+    case 'completed': {
+      const text = job.errorCount > 0 ? `completed with ${plural(job.errorCount, units.error.one, units.error.other)}` : 'completed';
+      // A completed job's message is a warning about how the file was read.
+      return job.message ? `${text}. ${job.message}` : text;
+    }
     case 'failed':
       return `failed: ${job.message ?? 'no reason was recorded'}`;
     case 'paused':
@@ -47,6 +50,7 @@ const encodingNames: Record<string, string> = { 'utf-8': 'UTF-8', 'windows-1252'
 
 /** Describes how a CSV file was read, for example "comma-separated, UTF-8, decimal point". */
 export function describeDialect(settings: CsvReadSettings): string {
+  if (settings.delimiter === 'jsonl') return 'JSON Lines, UTF-8';
   const delimiter = delimiterNames[settings.delimiter] ?? JSON.stringify(settings.delimiter);
   const encoding = encodingNames[settings.encoding] ?? settings.encoding;
   return `${delimiter}-separated, ${encoding}, decimal ${settings.decimal === ',' ? 'comma' : 'point'}`;

@@ -29,6 +29,19 @@ export interface TandemWorkerApi {
   /** Fetches, verifies and compiles a model; a model already loaded is returned at once. */
   loadModel(manifestUrl: string, backend: BackendPreference): Promise<ModelInfo>;
 
+  /**
+   * Checks and stores a model file the user opened, with the parsed JSON of its manifest if one
+   * came with it, and returns the manifest URL to load it with (`stored:<sha256>`).
+   * `maxBytes` lowers the size limit below the device's.
+   */
+  openModel(file: Blob, fileName: string, manifest?: unknown, maxBytes?: number): Promise<string>;
+
+  /** Fetches a model file from a URL and stores it as {@link openModel} does. */
+  openModelUrl(url: string, maxBytes?: number): Promise<string>;
+
+  /** Replaces the manifest of an opened model; load it again to use the change. */
+  updateModelManifest(sha256: string, manifest: unknown): Promise<string>;
+
   /** Scores one record keyed by feature name on the real-time lane. */
   predict(modelId: string, record: Record<string, unknown>, options?: PredictOptions): Promise<TabularPrediction>;
 

@@ -13,10 +13,11 @@ import { JobManager } from './batch-job';
 import { exportImageJob, exportJob, queryImageResults } from './export';
 import { prepareImage } from './image-input';
 import { imageSpecOf, scoreImages, topClasses } from './image-run';
-import { getModel, loadModel } from './models';
+import { openModel, openModelUrl, updateStoredManifest } from './byo-models';
+import { forgetModel, getModel, loadModel } from './models';
 import { loseWebGpuDevice } from './engine';
 import { Scheduler } from './scheduler';
-import { labelFor, scoreEncoded } from './tabular-run';
+import { labelFor, scoreEncodedRows } from './tabular-run';
 
 // Batch work waits 50 ms after each real-time request: about three frames of typing or dragging.
 const log = createLogger('api');
@@ -42,6 +43,20 @@ export const api: TandemWorkerApi = {
     return model.info;
   },
 
+  openModel(file, fileName, manifest, maxBytes) {
+    return openModel({ file, fileName, manifest, maxBytes });
+  },
+
+  openModelUrl(url, maxBytes) {
+    return openModelUrl(url, maxBytes);
+  },
+
+  async updateModelManifest(sha256, manifest) {
+    const manifestUrl = await updateStoredManifest(sha256, manifest);
+    forgetModel(manifestUrl);
+    return manifestUrl;
+  },
+
   async predict(modelId, record, options = {}) {
     const model = getModel(modelId);
     const encoder = model.encoder;
@@ -53,10 +68,14 @@ export const api: TandemWorkerApi = {
         const started = performance.now();
         const encoded = new Float32Array(encoder.width);
         encoder.encodeRecord(record, encoded, 0);
-        const [probability] = await scoreEncoded(model, encoded, 1);
+        const scores = await scoreEncodedRows(model, encoded, 1);
+        const probability = scores.values[0]!;
+        const labels = model.manifest.output.labels ?? [];
+        const classes = scores.probabilities ? Array.from(scores.probabilities, (value, k) => ({ label: labels[k] ?? String(k), probability: value })) : undefined;
         return {
-          probability: probability!,
-          label: labelFor(model, probability!),
+          probability,
+          label: labelFor(model, probability, scores.classes?.[0] ?? -1),
+          ...(classes ? { classes } : {}),
           backend: model.info.backend,
           queueMs: started - enqueued,
           computeMs: performance.now() - started,

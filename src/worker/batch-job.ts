@@ -18,9 +18,10 @@ import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { readImageChunks, scoreImageEntries } from './image-job';
 import { imageSpecOf } from './image-run';
 import { getModel, type LoadedModel } from './models';
-import { readCsv, type CsvDialect, type CsvReadOptions } from './readers/csv';
+import { type CsvDialect, type CsvReadOptions } from './readers/csv';
+import { isJsonLinesName, jsonLinesDelimiter, readTable } from './readers/jsonl';
 import type { Scheduler } from './scheduler';
-import { scoreEncoded } from './tabular-run';
+import { scoreEncodedRows } from './tabular-run';
 
 const log = createLogger('job');
 
@@ -64,7 +65,7 @@ function newJobId(): string {
 
 /** Reads the header row of a CSV file and the dialect it was read with. */
 async function readHeader(file: Blob, options: CsvReadOptions): Promise<{ header: string[]; dialect: CsvDialect } | null> {
-  for await (const chunk of readCsv(file, options)) return chunk.rows[0] ? { header: chunk.rows[0], dialect: chunk.dialect } : null;
+  for await (const chunk of readTable(file, options)) return chunk.rows[0] ? { header: chunk.rows[0], dialect: chunk.dialect } : null;
   return null;
 }
 
@@ -97,6 +98,7 @@ export class JobManager {
    */
   async create(model: LoadedModel, file: File, options: CsvReadOptions = {}): Promise<JobRecord> {
     const { tabular } = tabularOf(model);
+    if (isJsonLinesName(file.name) && options.delimiter === undefined) options = { ...options, delimiter: jsonLinesDelimiter };
     const read = await readHeader(file, options);
     if (!read) throw new TandemError('empty-file', `The file "${file.name}" is empty. Choose a CSV file with a header row and at least one data row.`);
     const { header, dialect } = read;
@@ -127,7 +129,7 @@ export class JobManager {
       labelColumn: mapping.labelColumn >= 0 ? header[mapping.labelColumn]! : null,
       evaluation: null,
       sampleErrors: [],
-      message: null,
+      message: mapping.positionWarning ?? null,
       chunkCount: 0,
       bytesDone: 0,
     };
@@ -363,7 +365,7 @@ export class JobManager {
     let runStarted = performance.now();
 
     try {
-      for await (const csv of readCsv(file, readOptionsOf(job))) {
+      for await (const csv of readTable(file, readOptionsOf(job))) {
         const stop = this.stopRequests.get(job.id);
         if (stop) {
           await commits.flush();
@@ -422,6 +424,8 @@ export class JobManager {
     const count = rows.length;
     const probabilities = new Float32Array(count).fill(NaN);
     const labels = new Int8Array(count).fill(-1);
+    const classIndices = new Int16Array(count).fill(-1);
+    let hasClasses = false;
     const errors: RowError[] = [];
     const encoded = new Float32Array(count * width);
     const goodRows = new Int32Array(count);
@@ -456,19 +460,23 @@ export class JobManager {
         'batch',
         async () => {
           const began = performance.now();
-          const values = await scoreEncoded(model, slice, size);
+          const scores = await scoreEncodedRows(model, slice, size);
           budget.record(size, performance.now() - began);
-          return values;
+          return scores;
         },
         { rows: size },
       );
-      for (let j = 0; j < size; j++) probabilities[goodRows[start + j]!] = scored[j]!;
+      for (let j = 0; j < size; j++) probabilities[goodRows[start + j]!] = scored.values[j]!;
+      if (scored.classes) {
+        hasClasses = true;
+        for (let j = 0; j < size; j++) classIndices[goodRows[start + j]!] = scored.classes[j]!;
+      }
       start += size;
       // Let queued real-time requests in before the next chunk.
       await yieldToEventLoop();
     }
 
-    return { jobId: job.id, index: job.chunkCount, firstRow, rowCount: count, probabilities, labels, errors };
+    return { jobId: job.id, index: job.chunkCount, firstRow, rowCount: count, probabilities, labels, errors, ...(hasClasses ? { classIndices } : {}) };
   }
 
   private async evaluate(job: JobRecord, model: LoadedModel) {

@@ -9,7 +9,7 @@ import type { ClassProbability, ImageResultPage, ImageResultQuery, ImageResultRo
 import type { ChunkRecord, Database, JobRecord } from '../storage/db';
 import { readChunks } from '../storage/jobs';
 import type { LoadedModel } from './models';
-import { readCsv } from './readers/csv';
+import { readTable } from './readers/jsonl';
 import { imageSpecOf } from './image-run';
 import { labelFor } from './tabular-run';
 
@@ -42,11 +42,14 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
     const error = errorsByRow.get(row);
     if (error) return ['', '', formatRowError(error)];
     const probability = chunk.probabilities[row - chunk.firstRow]!;
-    return [labelFor(model, probability), formatProbability(probability), ''];
+    const classIndex = chunk.classIndices?.[row - chunk.firstRow] ?? -1;
+    // A regression's value is the prediction; it has no probability.
+    if (model.manifest.output.kind === 'value') return [labelFor(model, probability), '', ''];
+    return [labelFor(model, probability, classIndex), formatProbability(probability), ''];
   };
 
   const options = job.dialect ? { delimiter: job.dialect.delimiter, encoding: job.dialect.encoding, decimal: job.dialect.decimal } : {};
-  for await (const csv of readCsv(file, options)) {
+  for await (const csv of readTable(file, options)) {
     const lines: string[][] = [];
     const rows = headerSkipped ? csv.rows : csv.rows.slice(1);
     headerSkipped = true;

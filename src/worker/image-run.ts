@@ -40,7 +40,8 @@ export async function scoreImages(model: LoadedModel, data: Float32Array, count:
   const output = model.manifest.output;
   const classes = output.labels?.length ?? 0;
   const { height, width } = image.size;
-  const input = floatTensor(data.subarray(0, count * height * width), count, height * width).reshape([count, 1, height, width]);
+  const shape = image.layout === 'NHWC' ? [count, height, width, 1] : [count, 1, height, width];
+  const input = floatTensor(data.subarray(0, count * height * width), count, height * width).reshape(shape);
   const results = await model.compiled.run({ [image.input]: input });
   const tensor = results[output.name];
   if (!tensor) {

@@ -12,6 +12,7 @@ import { candidateBackends, compileIsolatedWasm, prepareRuntime, whenWebGpuLost,
 import { bytesToHex, sha256 } from '../shared/hash';
 import { checkModelBytes } from '../shared/integrity';
 import { recallBackendChoice, rememberBackendChoice } from '../storage/settings';
+import { describeModel, readStoredModel, storedModelScheme } from './byo-models';
 
 const log = createLogger('models');
 
@@ -128,13 +129,18 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   const started = performance.now();
   // The runtime build's script loads while the manifest and the model file are fetched.
   if (preference !== 'auto') prepareRuntime(preference);
-  const manifest = await fetchManifest(manifestUrl);
-  const modelUrl = new URL(manifest.model.file, manifestUrl).href;
+  // A model the user opened (`stored:<sha256>`) is read from IndexedDB instead of fetched.
+  const stored = manifestUrl.startsWith(storedModelScheme) ? await readStoredModel(manifestUrl) : null;
+  const manifest = stored ? stored.manifest : await fetchManifest(manifestUrl);
+  const fetched = stored ? Promise.resolve(stored.bytes) : fetchModelBytes(new URL(manifest.model.file, manifestUrl).href, manifest.model.sha256);
   // A choice `auto` remembered for this model and device is used without probing WebGPU again,
   // so a return visit loads one runtime build and compiles the model once.
   const recalled = preference === 'auto' ? recallBackendChoice(manifest.model.sha256) : Promise.resolve(null);
   void recalled.then((choice) => choice && prepareRuntime(choice.backend));
-  const [bytes, remembered] = await Promise.all([fetchModelBytes(modelUrl, manifest.model.sha256), recalled]);
+  const [bytes, remembered] = await Promise.all([fetched, recalled]);
+  const original = stored ? stored.original : bytes;
+  const source = stored?.record.manifestSource ?? 'manifest';
+  const notes = stored?.record.notes ?? [];
   const rememberedReason = remembered && `${remembered.reason} (measured on ${new Date(remembered.decidedAt).toISOString().slice(0, 10)} and remembered for this model on this device)`;
   let chosen = remembered
     ? await chooseBackend(bytes, manifest, [remembered.backend], rememberedReason!).catch((error: unknown) => {
@@ -149,7 +155,10 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   }
   const { compiled, reason } = chosen;
   const choice = { backend: compiled.backend, reason };
-  const preprocessing = JSON.stringify(manifest.tabular ?? manifest.image ?? null);
+  // An opened model's output reading can be changed by the user, so it is part of its results' key.
+  const preprocessing = manifestUrl.startsWith(storedModelScheme)
+    ? JSON.stringify([manifest.tabular ?? manifest.image ?? null, manifest.output])
+    : JSON.stringify(manifest.tabular ?? manifest.image ?? null);
   const preprocessingKey = bytesToHex(await sha256(new TextEncoder().encode(preprocessing)));
 
   const info: ModelInfo = {
@@ -162,6 +171,7 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
     inputNames: [...compiled.inputNames],
     outputNames: [...compiled.outputNames],
     loadMs: performance.now() - started,
+    details: describeModel(original, manifest, choice.backend, source, notes),
   };
   const model: LoadedModel = {
     info,
@@ -175,6 +185,11 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   byId.set(info.id, model);
   log.info(`loaded ${manifest.name} ${manifest.version} on ${choice.backend} in ${info.loadMs.toFixed(0)} ms`);
   return model;
+}
+
+/** Forgets the sessions of a manifest URL, so the next load reads its (changed) manifest again. */
+export function forgetModel(manifestUrl: string): void {
+  for (const key of [...loaded.keys()]) if (key.startsWith(`${manifestUrl}#`)) loaded.delete(key);
 }
 
 /** Loads a model once per manifest URL and backend preference; later calls share the session. */

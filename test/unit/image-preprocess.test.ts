@@ -315,10 +315,17 @@ describe("preprocessImage", () => {
 
   it("rejects unsupported settings", () => {
     const rgba = grayToRgba(new Array(16).fill(0));
-    expect(() => preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, layout: "NHWC" as "NCHW" })).toThrow(/layout "NHWC"/);
+    expect(() => preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, layout: "CHW" as "NCHW" })).toThrow(/layout "CHW"/);
     expect(() => preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, do_convert_grayscale: false })).toThrow(
       /do_convert_grayscale/,
     );
+  });
+
+  it("gives one channel the same tensor in NHWC", () => {
+    const rgba = grayToRgba(Array.from({ length: 16 }, (_, i) => i * 16));
+    const nchw = preprocessImage(rgba, 4, 4, SMALL_SPEC);
+    const nhwc = preprocessImage(rgba, 4, 4, { ...SMALL_SPEC, layout: "NHWC" });
+    expect(Array.from(nhwc.tensor)).toEqual(Array.from(nchw.tensor));
   });
 
   it("rejects wrong size without resize", () => {

@@ -8,7 +8,8 @@
 export interface ImageSpec {
   /** Name of the graph input that receives the tensor. */
   input: string;
-  layout: "NCHW";
+  /** With one channel both layouts have the same memory order; only the tensor shape differs. */
+  layout: "NCHW" | "NHWC";
   num_channels: 1;
   do_convert_grayscale: boolean;
   do_pad_square: boolean;
@@ -246,7 +247,7 @@ export function toTensor(gray: Float32Array, image: ImageSpec): Float32Array {
 /** Rejects manifest settings this module does not implement. */
 function checkImageSpec(image: ImageSpec): void {
   const unsupported: string[] = [];
-  if (image.layout !== "NCHW") unsupported.push(`layout "${image.layout}" (only "NCHW")`);
+  if (image.layout !== "NCHW" && image.layout !== "NHWC") unsupported.push(`layout "${image.layout}" (only "NCHW" or "NHWC")`);
   if (image.num_channels !== 1) unsupported.push(`num_channels ${image.num_channels} (only 1)`);
   if (!image.do_convert_grayscale) unsupported.push("do_convert_grayscale false (only grayscale input)");
   if (image.resample !== "area") unsupported.push(`resample "${image.resample}" (only "area")`);
