@@ -24,11 +24,11 @@ function isAbortError(error: unknown): boolean {
 
 /** Returns the export's file name: `churn.csv` becomes `churn-scored.csv`. */
 function exportFileName(fileName: string): string {
-  return `${fileName.replace(/\.(csv|tsv|txt)$/i, '')}-scored.csv`;
+  return `${fileName.replace(/\.(csv|tsv|txt|jsonl|ndjson)$/i, '')}-scored.csv`;
 }
 
 function isCsv(file: File): boolean {
-  return /\.(csv|tsv|txt)$/i.test(file.name) || file.type === 'text/csv' || file.type === 'text/tab-separated-values';
+  return /\.(csv|tsv|txt|jsonl|ndjson)$/i.test(file.name) || file.type === 'text/csv' || file.type === 'text/tab-separated-values';
 }
 
 /** The job this panel is running, with the controller whose abort cancels it. */
@@ -188,12 +188,12 @@ export class BatchPanel extends LitElement {
         @dragleave=${this.onDragLeave}
         @drop=${this.onDrop}
       >
-        <span><strong>Choose a CSV file</strong> or drop it here</span>
+        <span><strong>Choose a CSV or JSON Lines file</strong> or drop it here</span>
         <span class="columns muted">Expected columns: ${columns}</span>
         <input
           class="visually-hidden"
           type="file"
-          accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values"
+          accept=".csv,.tsv,.txt,.jsonl,.ndjson,text/csv,text/tab-separated-values"
           data-testid="file-input"
           ?disabled=${busy}
           @change=${this.onFileChosen}
@@ -350,7 +350,7 @@ export class BatchPanel extends LitElement {
     this.problem = null;
     this.notice = null;
     if (!isCsv(file)) {
-      this.problem = `${file.name} is not a CSV file. Choose a file whose name ends in .csv, .tsv or .txt.`;
+      this.problem = `${file.name} is not a CSV or JSON Lines file. Choose a file whose name ends in .csv, .tsv, .txt, .jsonl or .ndjson.`;
       return;
     }
 

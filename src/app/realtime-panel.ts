@@ -4,6 +4,7 @@ import { TandemClient, type RealtimeResult } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ModelInfo } from '../shared/protocol';
+import '../ui/class-bars';
 import '../ui/probability-meter';
 import { RecordChangeEvent, type FormRecord } from '../ui/record-form';
 import '../ui/record-form';
@@ -54,6 +55,19 @@ export class RealtimePanel extends LitElement {
         opacity: 0.45;
       }
 
+      .value {
+        display: flex;
+        flex-wrap: wrap;
+        align-items: baseline;
+        gap: 0.25rem 0.75rem;
+        margin: 0 0 0.5rem;
+      }
+
+      .value strong {
+        font-size: 1.5rem;
+        font-family: var(--tandem-mono);
+      }
+
       .problem {
         margin: 0.5rem 0 0;
         padding: 0.5rem 0.75rem;
@@ -97,12 +111,7 @@ export class RealtimePanel extends LitElement {
       <h2>Single prediction</h2>
       <p class="meaning muted">${manifest.output.meaning ?? 'Change any field to score the record again.'}</p>
       <div class="result ${this.problem ? 'stale' : ''}">
-        <tandem-probability-meter
-          .probability=${this.result?.probability ?? null}
-          .label=${this.result?.label ?? ''}
-          .threshold=${manifest.output.threshold ?? 0.5}
-          .latencyMs=${this.result?.roundTripMs ?? null}
-        ></tandem-probability-meter>
+        ${this.renderResult(manifest.output)}
         ${this.problem ? html`<p class="problem" role="alert" data-testid="predict-error">${this.problem}</p>` : nothing}
       </div>
       <tandem-record-form
@@ -111,6 +120,32 @@ export class RealtimePanel extends LitElement {
         @record-change=${this.onRecordChange}
       ></tandem-record-form>
     `;
+  }
+
+  /** Shows a probability on the meter, class probabilities as bars, or a regression value. */
+  private renderResult(output: ModelInfo['manifest']['output']) {
+    const result = this.result;
+    if (output.kind === 'value') {
+      return html`<p class="value">
+        <span class="muted">${output.name}</span>
+        <strong data-testid="predicted-value" data-value=${result ? String(result.probability) : ''}>${result?.label ?? '…'}</strong>
+        ${result ? html`<small class="muted">${result.roundTripMs.toFixed(1)} ms</small>` : nothing}
+      </p>`;
+    }
+    if (result?.classes) {
+      const sorted = [...result.classes].sort((a, b) => b.probability - a.probability);
+      return html`<p class="value">
+          <span class="muted">Predicted class</span> <strong data-testid="predicted-class">${result.label}</strong>
+          <small class="muted">${result.roundTripMs.toFixed(1)} ms</small>
+        </p>
+        <tandem-class-bars .classes=${sorted}></tandem-class-bars>`;
+    }
+    return html`<tandem-probability-meter
+      .probability=${result?.probability ?? null}
+      .label=${result?.label ?? ''}
+      .threshold=${output.threshold ?? 0.5}
+      .latencyMs=${result?.roundTripMs ?? null}
+    ></tandem-probability-meter>`;
   }
 
   private onRecordChange(event: RecordChangeEvent): void {

@@ -11,6 +11,10 @@ import '../ui/update-banner';
 import './batch-panel';
 import './image-batch-panel';
 import './image-panel';
+import './model-info-panel';
+import { ManifestChangedEvent } from './model-info-panel';
+import './open-model';
+import { ModelOpenedEvent } from './open-model';
 import './realtime-panel';
 
 const log = createLogger('app');
@@ -41,12 +45,21 @@ function readPageSettings(search: string): PageSettings {
   return { manifestUrl, backend: backend as BackendPreference };
 }
 
-/** Returns the page address for a model, keeping the page's `backend` parameter. */
+/** Returns the page address for a model, keeping the page's `backend` and `max_model_mb` parameters. */
 function modelPageUrl(manifest: string, search: string): string {
   const params = new URLSearchParams({ model: manifest });
-  const backend = new URLSearchParams(search).get('backend');
-  if (backend !== null) params.set('backend', backend);
+  const current = new URLSearchParams(search);
+  for (const name of ['backend', 'max_model_mb']) {
+    const value = current.get(name);
+    if (value !== null) params.set(name, value);
+  }
   return `?${params}`;
+}
+
+/** Reads `?max_model_mb=`, a lower limit for opened model files, in bytes; undefined when absent or invalid. */
+function readModelSizeLimit(search: string): number | undefined {
+  const megabytes = Number(new URLSearchParams(search).get('max_model_mb'));
+  return megabytes > 0 ? megabytes * 1e6 : undefined;
 }
 
 /** Reports whether `manifest` (relative to the page) is the model the page address names. */
@@ -258,6 +271,10 @@ export class TandemApp extends LitElement {
           <div class="brand">Tandem</div>
           ${this.renderModelSwitcher()}
         </div>
+        <tandem-open-model
+          .maxBytes=${readModelSizeLimit(location.search)}
+          @model-opened=${this.onModelOpened}
+        ></tandem-open-model>
         <tandem-update-banner></tandem-update-banner>
         <header>${this.renderTitle()} ${this.renderBackend()}</header>
         ${this.error
@@ -274,6 +291,7 @@ export class TandemApp extends LitElement {
                     <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>`
                 : html`<tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
                     <tandem-batch-panel .model=${this.model}></tandem-batch-panel>`}
+              <tandem-model-info class="full" .model=${this.model} @manifest-changed=${this.onManifestChanged}></tandem-model-info>
               <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
             </main>`
           : nothing}
@@ -326,6 +344,16 @@ export class TandemApp extends LitElement {
         <small data-testid="backend-reason">${model.backendReason}</small>
       </div>
     `;
+  }
+
+  /** Loads an opened model through the page address, so that a reload keeps it. */
+  private onModelOpened(event: ModelOpenedEvent): void {
+    location.assign(modelPageUrl(event.manifestUrl, location.search));
+  }
+
+  private onManifestChanged(_event: ManifestChangedEvent): void {
+    this.model = null;
+    void this.load();
   }
 
   private async load(): Promise<void> {

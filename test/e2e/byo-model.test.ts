@@ -1,0 +1,231 @@
+/**
+ * Opening the user's own ONNX models: the small models that training/test-models/build.py writes
+ * (with numpy reference outputs) are opened by file, scored in real time and in batches of CSV,
+ * JSON Lines and images, and compared with the references. Each bad file gets its message.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportJob, openApp, scoreFile } from './app-page';
+import { parseCsv } from './churn-data';
+import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
+
+/**
+ * Parity tolerance with the numpy references. Both compute in float32, but the summation order
+ * of a matrix product differs between numpy and onnxruntime, so the last bits can differ.
+ */
+const tolerance = 1e-4;
+const fixtures = 'test/fixtures/generated/byo';
+
+/** Builds the test models and references when a fresh clone has none. */
+function ensureFixtures(): void {
+  if (existsSync(join(fixtures, 'references.json'))) return;
+  execFileSync('/usr/bin/python3', ['training/test-models/build.py'], { stdio: 'inherit' });
+}
+
+ensureFixtures();
+const references = JSON.parse(readFileSync(join(fixtures, 'references.json'), 'utf8'));
+const fixture = (name: string) => join(fixtures, name);
+
+/** Opens a model file with the picker and waits until the page has loaded it. */
+async function openModelFile(page: Page, paths: string[]): Promise<void> {
+  const previous = page.url();
+  await page.locator('[data-testid=open-model-file]').setInputFiles(paths);
+  await page.waitForURL((url) => url.href !== previous && url.search.includes('model=stored'), { timeout: 60_000 });
+  await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe('wasm');
+}
+
+/** Opens a file that must be rejected and returns the message the page shows. */
+async function openRejected(page: Page, path: string): Promise<string> {
+  await page.locator('[data-testid=open-model-file]').setInputFiles(path);
+  const message = page.locator('[data-testid=open-model-error]');
+  await expect.poll(() => message.count(), { timeout: 30_000 }).toBe(1);
+  return (await message.textContent()) ?? '';
+}
+
+function maxDifference(actual: number[], expected: number[]): number {
+  expect(actual).toHaveLength(expected.length);
+  return Math.max(...actual.map((value, i) => Math.abs(value - expected[i]!)));
+}
+
+describe('bring your own model on wasm', () => {
+  let served: Served;
+  let launched: LaunchedBrowser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    launched = await launchBrowser();
+    page = await launched.context.newPage();
+    errors = watchErrors(page);
+  });
+
+  afterAll(async () => {
+    await launched?.close();
+    await served?.close();
+  });
+
+  it('opens a regressor and matches its references', async () => {
+    await openApp(page, served.url, 'wasm');
+    await openModelFile(page, [fixture('regressor.onnx')]);
+
+    // The info panel shows the file's own header fields and operators.
+    expect(await page.locator('[data-testid=info-opset]').textContent()).toContain('ai.onnx 17');
+    expect(await page.locator('[data-testid=info-ir]').textContent()).toBe('8');
+    expect(await page.locator('[data-testid=info-producer]').textContent()).toBe('tandem-test-models 1.0');
+    expect(await page.locator('[data-testid=info-manifest-source]').textContent()).toBe('derived from the model file');
+    expect(await page.locator('[data-testid=info-operators] li').evaluateAll((items) => items.map((item) => item.getAttribute('data-op')))).toEqual(['MatMul', 'Add']);
+    expect(await page.locator('[data-testid=model-title]').textContent()).toBe('house_price');
+
+    // Real time: the form has the features named in metadata_props.
+    const input = parseCsv(readFileSync(fixture('regressor.csv'), 'utf8'));
+    for (const name of references.regressor.names) await page.locator(`[data-feature=${name}]`).fill(input[0]![name]!);
+    const shown = page.locator('[data-testid=predicted-value]');
+    await expect.poll(async () => Math.abs(Number(await shown.getAttribute('data-value')) - references.regressor.outputs[0]), { timeout: 10_000 }).toBeLessThanOrEqual(tolerance);
+
+    // Batch: every row's value, in input order, with no probability.
+    const jobId = await scoreFile(page, fixture('regressor.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(exported.map((row) => row.id)).toEqual(input.map((row) => row.id));
+    expect(maxDifference(exported.map((row) => Number(row.prediction)), references.regressor.outputs)).toBeLessThanOrEqual(tolerance);
+    expect(exported.every((row) => row.probability === '' && row.error === '')).toBe(true);
+  });
+
+  it('scores JSON Lines with row errors', async () => {
+    const jobId = await scoreFile(page, fixture('regressor.jsonl'));
+    const job = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+    expect(await job.textContent()).toContain('completed with 2 row errors');
+    expect(await job.textContent()).toContain('JSON Lines');
+
+    // The export is CSV: the JSON keys as columns, then the results. Lines 6 and 10 are the bad ones.
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(exported).toHaveLength(42);
+    expect(Object.keys(exported[0]!).slice(0, 5)).toEqual(['distance_km', 'age', 'rooms', 'sqft', 'id']);
+    expect(exported[5]!.error).toBe('column sqft is "big": "sqft" must be a number such as 42 or 18.5');
+    expect(exported[9]!.error).toContain('the line is not valid JSON');
+    const good = exported.filter((row) => row.error === '');
+    expect(good).toHaveLength(40);
+    expect(maxDifference(good.map((row) => Number(row.prediction)), references.regressor.outputs)).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('keeps an opened model after a reload', async () => {
+    await page.reload();
+    await expect.poll(() => page.locator('[data-testid=model-title]').textContent(), { timeout: 60_000 }).toBe('house_price');
+    await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  });
+
+  it('maps a classifier by position and shows classes', async () => {
+    await openModelFile(page, [fixture('classifier.onnx')]);
+    const notes = (await page.locator('[data-testid=info-notes]').textContent()) ?? '';
+    expect(notes).toContain('"probabilities" [N, 3] is read as class probabilities');
+    expect(notes).toContain('The output "label" (tensor of int64) is not shown');
+
+    // Real time: every class gets a bar, from the all-zero sample record.
+    await expect.poll(() => page.locator('tandem-class-bars [data-testid=top-class]').count(), { timeout: 10_000 }).toBe(3);
+
+    const jobId = await scoreFile(page, fixture('classifier.csv'));
+    expect(await page.locator(`[data-testid=job][data-job-id="${jobId}"]`).textContent()).toContain('feed the features by position (m1 → x0');
+    const exported = parseCsv(await exportJob(page, jobId));
+    const expected: number[][] = references.classifier.probabilities;
+    const labels: string[] = references.classifier.labels;
+    expect(exported.map((row) => row.prediction)).toEqual(expected.map((row) => labels[row.indexOf(Math.max(...row))]));
+    expect(maxDifference(exported.map((row) => Number(row.probability)), expected.map((row) => Math.max(...row)))).toBeLessThanOrEqual(tolerance);
+
+    // A file with the wrong number of columns gets the number the model takes.
+    await page.locator('[data-testid=file-input]').setInputFiles(fixture('classifier-4-columns.csv'));
+    const problem = page.locator('[data-testid=batch-error]');
+    await expect.poll(() => problem.count(), { timeout: 30_000 }).toBe(1);
+    expect(await problem.textContent()).toContain('The model expects 5 columns (its input "input" [N, 5]), but the file has 4');
+  });
+
+  it('applies a changed mapping and downloads the manifest', async () => {
+    const fields = page.locator('[data-testid=mapping-feature]');
+    for (let i = 0; i < 5; i++) await fields.nth(i).fill(`m${i + 1}`);
+    await page.locator('[data-testid=mapping-apply]').click();
+    await expect.poll(() => page.locator('[data-feature=m1]').count(), { timeout: 60_000 }).toBe(1);
+
+    // The columns now match by name, so no position warning.
+    const jobId = await scoreFile(page, fixture('classifier.csv'));
+    expect(await page.locator(`[data-testid=job][data-job-id="${jobId}"]`).textContent()).not.toContain('by position');
+
+    const download = page.waitForEvent('download');
+    await page.locator('[data-testid=download-manifest]').click();
+    const manifestPath = (await (await download).path())!;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    expect(manifest.manifest_version).toBe(1);
+    expect(manifest.model.file).toBe('classifier.onnx');
+    expect(manifest.tabular.features.map((feature: { name: string }) => feature.name)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(manifest.output).toMatchObject({ name: 'probabilities', kind: 'probabilities', labels: ['red', 'green', 'blue'] });
+
+    // The downloaded manifest opens with the model.
+    const copy = join(fixtures, 'manifest.json');
+    writeFileSync(copy, readFileSync(manifestPath));
+    await page.locator('[data-testid=open-model-file]').setInputFiles([fixture('classifier.onnx'), copy]);
+    await expect.poll(() => page.locator('[data-testid=info-manifest-source]').textContent(), { timeout: 60_000 }).toBe('given with the model');
+  });
+
+  it('runs a fixed-batch model that outputs logits', async () => {
+    await openModelFile(page, [fixture('fixed-batch.onnx')]);
+    expect(await page.locator('[data-testid=info-notes]').textContent()).toContain('read as logits, so softmax gives the class probabilities');
+    const jobId = await scoreFile(page, fixture('fixed-batch.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    const expected: number[][] = references.fixed_batch.probabilities;
+    expect(exported).toHaveLength(12);
+    expect(exported.map((row) => row.prediction)).toEqual(expected.map((row) => String(row.indexOf(Math.max(...row)))));
+    expect(maxDifference(exported.map((row) => Number(row.probability)), expected.map((row) => Math.max(...row)))).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('feeds a model with two inputs', async () => {
+    await openModelFile(page, [fixture('two-inputs.onnx')]);
+    const jobId = await scoreFile(page, fixture('two-inputs.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(maxDifference(exported.map((row) => Number(row.prediction)), references.two_inputs.outputs)).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('reads a ZipMap model through its tensor', async () => {
+    await openModelFile(page, [fixture('zipmap.onnx')]);
+    const notes = (await page.locator('[data-testid=info-notes]').textContent()) ?? '';
+    expect(notes).toContain('The output "output_probability" is a ZipMap');
+    expect(notes).toContain('Tandem reads the tensor "probabilities"');
+    const jobId = await scoreFile(page, fixture('zipmap.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    const expected: number[][] = references.zipmap.probabilities;
+    const labels: string[] = references.zipmap.labels;
+    expect(exported.map((row) => row.prediction)).toEqual(expected.map((row) => labels[row.indexOf(Math.max(...row))]));
+    expect(maxDifference(exported.map((row) => Number(row.probability)), expected.map((row) => Math.max(...row)))).toBeLessThanOrEqual(tolerance);
+  });
+
+  it('classifies images with an NHWC model', async () => {
+    await openModelFile(page, [fixture('image-nhwc.onnx')]);
+    await expect.poll(() => page.locator('tandem-image-panel').count()).toBe(1);
+    const names = Object.keys(references.image_nhwc.images);
+    const images = names.map((name) => [...readFileSync(fixture(name))]);
+    const logits: number[][] = await page.evaluate(async (files) => {
+      const { client, model } = window.tandem!;
+      const results: number[][] = [];
+      for (const bytes of files) results.push((await client.predictImage(model.id, new Blob([new Uint8Array(bytes)], { type: 'image/png' }))).logits);
+      return results;
+    }, images);
+    names.forEach((name, i) => expect(maxDifference(logits[i]!, references.image_nhwc.images[name].logits)).toBeLessThanOrEqual(tolerance));
+  });
+
+  it('names the problem of each bad file', async () => {
+    expect(await openRejected(page, fixture('not-onnx.onnx'))).toMatch(/^The file "not-onnx\.onnx" is not an ONNX model \(.+\)\. Choose a \.onnx file/);
+    expect(await openRejected(page, fixture('truncated.onnx'))).toMatch(/^The file "truncated\.onnx" is a truncated ONNX model: a field of \d+ bytes runs past the end of the file/);
+    expect(await openRejected(page, fixture('opset-99.onnx'))).toContain('uses ONNX opset 99, but ONNX Runtime Web 1.31 runs opsets 7 to 26');
+    expect(await openRejected(page, fixture('unknown-operator.onnx'))).toContain('uses the operator FancyScaler (domain com.example), which ONNX Runtime Web does not implement');
+    expect(await openRejected(page, fixture('regressor.csv'))).toBe('"regressor.csv" is not a .onnx model file. Choose a file whose name ends in .onnx.');
+
+    // A size limit below the file's size (here from the page address) rejects it before reading.
+    await page.goto(`${served.url}?backend=wasm&max_model_mb=0.0001`);
+    await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe('wasm');
+    expect(await openRejected(page, fixture('regressor.onnx'))).toBe(
+      'The model "regressor.onnx" is 301 bytes, more than the 100 bytes this device can load (the limit that max_model_mb in the page address sets). ' +
+        'Use a smaller or quantized model (for example with onnxruntime.quantization), or open it on a device with more memory.',
+    );
+    expect(errors.filter((error) => !error.includes('Failed to load resource'))).toEqual([]);
+  });
+});
