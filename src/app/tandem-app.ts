@@ -291,8 +291,8 @@ export class TandemApp extends LitElement {
                     <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>`
                 : html`<tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
                     <tandem-batch-panel .model=${this.model}></tandem-batch-panel>`}
-              <tandem-model-info class="full" .model=${this.model} @manifest-changed=${this.onManifestChanged}></tandem-model-info>
               <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
+              <tandem-model-info class="full" .model=${this.model} @manifest-changed=${this.onManifestChanged}></tandem-model-info>
             </main>`
           : nothing}
         <tandem-storage-panel></tandem-storage-panel>
