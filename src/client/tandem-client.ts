@@ -18,6 +18,7 @@ import type {
   ModelInfo,
   TabularPrediction,
 } from '../shared/protocol';
+import type { CatalogueApi } from '../shared/similar';
 import type { FaultKind, TandemWorkerApi } from '../worker/api-types';
 
 const log = createLogger('client');
@@ -231,6 +232,11 @@ export class TandemClient {
     const started = performance.now();
     const prediction = await this.api.predictImage(modelId, image, { channel });
     return { ...prediction, roundTripMs: performance.now() - started };
+  }
+
+  /** The similar-product methods of the worker API: catalogues and their nearest-neighbour search. */
+  get catalogues(): CatalogueApi {
+    return this.api;
   }
 
   createImageJob(modelId: string, files: File[]): Promise<JobSummary> {

@@ -48,6 +48,8 @@ export interface ImageChunkFields {
   topProbabilities: Float32Array;
   /** One small grayscale image per row (the model's input size): what the model saw. */
   previews: Uint8Array;
+  /** One per row: the lower-case SHA-256 of the image file, or '' for an error row. Absent in jobs stored before version 5. */
+  hashes?: string[];
 }
 
 /** A cached image result, keyed by model, preprocessing and the image file's SHA-256. */
@@ -56,6 +58,38 @@ export interface ImageResultRecord {
   topIndices: number[];
   topProbabilities: number[];
   preview: Uint8Array;
+  /**
+   * The model's `embedding` output for the image, for models that have one. Entries stored before
+   * version 5 lack it and count as a cache miss for such a model.
+   */
+  embedding?: Float32Array;
+}
+
+/** One product of a catalogue: an image whose embedding is stored in `imageResults`. */
+export interface CatalogueItem {
+  /** The file name, with its folder inside a zip. */
+  name: string;
+  /** Lower-case SHA-256 of the image file: with the model and preprocessing, the key of its embedding. */
+  hash: string;
+  /** The most probable class. */
+  category: string;
+  /** The image the model saw, grayscale at the model's input size. */
+  preview: Uint8Array;
+  /** Where the page can show the photo, when the catalogue was made from URLs. */
+  url?: string;
+}
+
+/** A named set of products to search for similar ones, kept so the search index can be rebuilt after a reload. */
+export interface CatalogueRecord {
+  id: string;
+  name: string;
+  /** The model file's SHA-256. */
+  modelId: string;
+  preprocessingKey: string;
+  createdAt: number;
+  /** The image job the catalogue was embedded by; the job may since have been deleted. */
+  jobId: string;
+  items: CatalogueItem[];
 }
 
 export interface StoredFiles {
@@ -76,6 +110,8 @@ export interface TandemDB extends DBSchema {
   backendChoices: { key: string; value: BackendChoiceRecord };
   /** Models the user opened from a file or URL, so that a reload keeps them and their jobs resume. */
   models: { key: string; value: StoredModelRecord };
+  /** Catalogues for similar-product search, by id. */
+  catalogues: { key: string; value: CatalogueRecord; indexes: { byModel: string } };
 }
 
 export interface StoredModelRecord {
@@ -107,7 +143,7 @@ export const databaseName = 'tandem';
 export type Database = IDBPDatabase<TandemDB>;
 
 export function openDatabase(name = databaseName): Promise<Database> {
-  return openDB<TandemDB>(name, 4, {
+  return openDB<TandemDB>(name, 5, {
     upgrade(db, oldVersion) {
       if (oldVersion < 1) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
@@ -123,6 +159,10 @@ export function openDatabase(name = databaseName): Promise<Database> {
       }
       if (oldVersion < 4) {
         db.createObjectStore('models', { keyPath: 'sha256' });
+      }
+      if (oldVersion < 5) {
+        // Version 5 adds catalogues; image results and chunks gain optional fields, so stored data stays valid.
+        db.createObjectStore('catalogues', { keyPath: 'id' }).createIndex('byModel', 'modelId');
       }
     },
     // A newer version of the app in another tab needs this connection closed to upgrade.

@@ -14,6 +14,7 @@ import type {
   ModelInfo,
   TabularPrediction,
 } from '../shared/protocol';
+import type { CatalogueApi } from '../shared/similar';
 
 export interface PredictOptions {
   /**
@@ -25,7 +26,8 @@ export interface PredictOptions {
 
 export type ProgressCallback = (progress: JobProgress) => void;
 
-export interface TandemWorkerApi {
+/** The worker's API; the similar-product methods are in {@link CatalogueApi}. */
+export interface TandemWorkerApi extends CatalogueApi {
   /** Fetches, verifies and compiles a model; a model already loaded is returned at once. */
   loadModel(manifestUrl: string, backend: BackendPreference): Promise<ModelInfo>;
 

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../storage/db';
 import { deleteJob, getJobFile, toSummary } from '../storage/jobs';
 import type { TandemWorkerApi } from './api-types';
 import { JobManager } from './batch-job';
+import { createCatalogueApi } from './catalogue-api';
 import { exportImageJob, exportJob, queryImageResults } from './export';
 import { prepareImage } from './image-input';
 import { imageSpecOf, scoreImages, topClasses } from './image-run';
@@ -37,6 +38,8 @@ function jobs(): Promise<JobManager> {
 }
 
 export const api: TandemWorkerApi = {
+  ...createCatalogueApi(db, jobs, scheduler),
+
   async loadModel(manifestUrl, backend) {
     const model = await loadModel(manifestUrl, backend);
     lastBackend = model.info.backend;

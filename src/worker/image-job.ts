@@ -1,8 +1,8 @@
 /**
  * The image side of batch jobs: images and zip files read in input order, each decoded and
  * preprocessed in the worker, scored in batches on the scheduler's batch lane, and committed with
- * the job's checkpoint. Results are cached by model, preprocessing and image SHA-256, so the same
- * photo added again costs no inference.
+ * the job's checkpoint. Results, with the image's embedding when the model has one, are cached by
+ * model, preprocessing and image SHA-256, so the same photo added again costs no inference.
  *
  * Worker-only: it must not import from src/ui, src/app or src/client.
  */
@@ -13,7 +13,7 @@ import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../sto
 import { getImageResults } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { prepareImage } from './image-input';
-import { imageSpecOf, scoreImages, topClasses } from './image-run';
+import { embeddingSizeOf, imageSpecOf, scoreImages, topClasses } from './image-run';
 import type { LoadedModel } from './models';
 import { readImageSources, type ImageEntry } from './readers/images';
 import type { Scheduler } from './scheduler';
@@ -68,6 +68,8 @@ export async function scoreImageEntries(
   const topIndices = new Int16Array(count * 3).fill(-1);
   const topProbabilities = new Float32Array(count * 3).fill(NaN);
   const previews = new Uint8Array(count * pixels);
+  const hashes: string[] = new Array<string>(count).fill('');
+  const hasEmbedding = embeddingSizeOf(model) !== null;
   const errors: RowError[] = [];
   const pending: PendingImage[] = [];
   const cacheEntries: ImageResultRecord[] = [];
@@ -97,8 +99,10 @@ export async function scoreImageEntries(
   const cached = await getImageResults(db, present.map((item) => item.cacheKey));
   const misses: typeof present = [];
   present.forEach((item, j) => {
+    hashes[item.i] = item.cacheKey[2];
     const hit = cached[j];
-    if (!hit) {
+    // An entry stored before embeddings were kept lacks one, so the image runs through the model again.
+    if (!hit || (hasEmbedding && !hit.embedding)) {
       misses.push(item);
       return;
     }
@@ -120,6 +124,7 @@ export async function scoreImageEntries(
   });
   pending.sort((a, b) => a.position - b.position);
   errors.sort((a, b) => a.row - b.row);
+  for (const error of errors) hashes[error.row - firstRow] = '';
 
   for (let start = 0; start < pending.length; ) {
     const size = Math.min(budget.nextRows(), pending.length - start);
@@ -146,6 +151,9 @@ export async function scoreImageEntries(
         topProbabilities: top.map((item) => item.probability),
         preview: new Uint8Array(image.preview),
       };
+      if (scores.embeddings && scores.embeddingSize) {
+        record.embedding = scores.embeddings.slice(j * scores.embeddingSize, (j + 1) * scores.embeddingSize);
+      }
       topIndices.set(record.topIndices, image.position * 3);
       topProbabilities.set(record.topProbabilities, image.position * 3);
       previews.set(record.preview, image.position * pixels);
@@ -170,6 +178,7 @@ export async function scoreImageEntries(
       topIndices,
       topProbabilities,
       previews,
+      hashes,
     },
     cacheEntries,
   };

@@ -9,6 +9,20 @@ export interface ClassScores {
   logits: Float32Array;
   /** Softmax of the logits, `labels.length` per image. */
   probabilities: Float32Array;
+  /** The `embedding` output, `embeddingSize` values per image; absent when the model has none. */
+  embeddings?: Float32Array;
+  embeddingSize?: number;
+}
+
+/** The name of the optional output that holds an L2-normalised embedding for similarity search. */
+export const embeddingOutputName = 'embedding';
+
+/** Returns the size of the model's `embedding` output, or null when it has none. */
+export function embeddingSizeOf(model: LoadedModel): number | null {
+  if (!model.compiled.outputNames.includes(embeddingOutputName)) return null;
+  const spec = model.manifest.signature.outputs.find((output) => output.name === embeddingOutputName);
+  const size = spec?.['tensor-spec'].shape.at(-1);
+  return typeof size === 'number' && size > 0 ? size : null;
 }
 
 export function imageSpecOf(model: LoadedModel): ImageSpec {
@@ -48,8 +62,12 @@ export async function scoreImages(model: LoadedModel, data: Float32Array, count:
     throw new TandemError('model-load-failed', `The model has no output named "${output.name}"; its outputs are ${model.compiled.outputNames.join(', ')}.`);
   }
   const logits = (await readFloats(tensor)).slice(0, count * classes);
+  const embeddingSize = embeddingSizeOf(model);
+  const embeddingTensor = results[embeddingOutputName];
+  const embeddings = embeddingSize && embeddingTensor ? (await readFloats(embeddingTensor)).slice(0, count * embeddingSize) : undefined;
   for (const result of Object.values(results)) result.dispose();
-  return { logits, probabilities: output.kind === 'logits' ? softmaxRows(logits, classes) : logits };
+  const probabilities = output.kind === 'logits' ? softmaxRows(logits, classes) : logits;
+  return embeddings ? { logits, probabilities, embeddings, embeddingSize: embeddingSize! } : { logits, probabilities };
 }
 
 export interface TopClass {
