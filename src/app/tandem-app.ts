@@ -15,6 +15,7 @@ import './model-info-panel';
 import { ManifestChangedEvent } from './model-info-panel';
 import './open-model';
 import { ModelOpenedEvent } from './open-model';
+import './similar-panel';
 import './realtime-panel';
 
 const log = createLogger('app');
@@ -288,7 +289,8 @@ export class TandemApp extends LitElement {
           ? html`<main class="panels">
               ${this.model.manifest.image
                 ? html`<tandem-image-panel .model=${this.model}></tandem-image-panel>
-                    <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>`
+                    <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>
+                    <tandem-similar-panel class="full" .model=${this.model}></tandem-similar-panel>`
                 : html`<tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
                     <tandem-batch-panel .model=${this.model}></tandem-batch-panel>`}
               <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
