@@ -41,10 +41,10 @@ export class TandemProgressEvent extends Event {
 }
 
 /** The operation that failed. */
-export type FailedOperation = 'load' | 'predict' | 'score' | 'export';
+export type FailedOperation = 'load' | 'predict' | 'score' | 'export' | 'similar';
 
 /**
- * Fired when loading, predicting, scoring or exporting fails. The promise of the failed call
+ * Fired when loading, predicting, scoring, exporting or finding similar products fails. The promise of the failed call
  * rejects with the same `error`. Cancellations (an `AbortError`) do not fire it.
  */
 export class TandemErrorEvent extends Event {

@@ -187,6 +187,51 @@ export const widgetStyles = [
       font-weight: 700;
     }
 
+    .products {
+      list-style: none;
+      margin: 0.5em 0 0;
+      padding: 0;
+      display: grid;
+      grid-template-columns: repeat(auto-fill, minmax(5em, 1fr));
+      gap: 0.5em;
+    }
+
+    .products button,
+    .products li[part='similar-item'] {
+      width: 100%;
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      gap: 0.25em;
+      padding: 0.25em;
+      border: 1px solid var(--tandem-border);
+      border-radius: var(--tandem-radius);
+      background: var(--tandem-surface);
+      color: inherit;
+      font: inherit;
+      font-size: 0.75em;
+    }
+
+    .products button[aria-pressed='true'] {
+      border-color: var(--tandem-accent);
+      background: var(--tandem-accent-soft);
+    }
+
+    .products img {
+      width: 3.5em;
+      height: 3.5em;
+      object-fit: contain;
+    }
+
+    .similar {
+      margin-top: 1em;
+    }
+
+    .score {
+      color: var(--tandem-muted);
+      font-variant-numeric: tabular-nums;
+    }
+
     .visually-hidden {
       position: absolute;
       width: 1px;

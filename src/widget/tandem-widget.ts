@@ -2,6 +2,8 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { property, state } from 'lit/decorators.js';
 import { TandemError, describeError, isAbortError } from '../shared/errors';
 import { defaultModelUrl } from './assets';
+import { embedCatalogue, similarItems, type LoadedCatalogue, type SimilarItem } from './catalogue';
+import { renderCatalogue, renderSimilar } from './catalogue-view';
 import { TandemErrorEvent, TandemPredictionEvent, TandemProgressEvent, TandemReadyEvent, type FailedOperation, type PredictionSource } from './events';
 import { toImageBlob } from './image-input';
 import { checkRecord, describeValue, parseBackend, parseView, resolveModelUrl } from './input-checks';
@@ -72,7 +74,8 @@ let widgetCount = 0;
  * `<tandem-widget>`: runs a Tandem model in the page, in a Web Worker shared by every widget on
  * the page. It shows a form for a record model (`view="form"`), an image picker for an image
  * model (`view="image"`), or nothing (`view="none"`) for pages that only call its JavaScript API:
- * `ready`, `predict()`, `scoreFile()` and `exportResults()`.
+ * `ready`, `predict()`, `similar()`, `scoreFile()` and `exportResults()`. With a `catalogue`, the
+ * image view also lists its products and shows the most similar ones to the product chosen.
  *
  * Styles of the host page do not reach inside. Theme it with the `--tandem-*` custom properties
  * (`--tandem-font`, `--tandem-font-size`, `--tandem-text`, `--tandem-muted`, `--tandem-surface`,
@@ -97,6 +100,10 @@ let widgetCount = 0;
  * @csspart file-input - the image view's file input.
  * @csspart image - the chosen photo.
  * @csspart top-classes - the list of the most probable classes of a photo.
+ * @csspart catalogue - the list of the catalogue's products.
+ * @csspart product - one product of the catalogue, a button.
+ * @csspart similar - the live region with the most similar products.
+ * @csspart similar-item - one of the similar products.
  * @csspart notice - a message such as "Loading the model".
  * @csspart error - an error message.
  */
@@ -115,6 +122,13 @@ export class TandemWidget extends LitElement {
   /** The view the element shows: `form`, `image` or `none`. */
   @property() view = 'form';
 
+  /**
+   * URL of a catalogue for `similar()`, resolved against the page: a JSON array of
+   * `{ "file": "photo URL", "title": "…" }` objects, each photo URL resolved against the
+   * catalogue's URL. The widget embeds the photos in the background once the model has loaded.
+   */
+  @property() catalogue: string | null = null;
+
   @state() private loaded: WidgetModelInfo | null = null;
   @state() private loadProblem: string | null = null;
   @state() private viewProblem: string | null = null;
@@ -123,6 +137,18 @@ export class TandemWidget extends LitElement {
   @state() private recordResult: RecordPrediction | null = null;
   @state() private imageResult: ImageResult | null = null;
   @state() private imagePreviewUrl: string | null = null;
+  @state() private catalogueLoaded: LoadedCatalogue | null = null;
+  @state() private catalogueProblem: string | null = null;
+  @state() private similarShown: SimilarItem[] | null = null;
+  /** What the shown similar products are similar to, in words. */
+  @state() private similarQuery: string | null = null;
+  @state() private chosenProduct: number | null = null;
+
+  private catalogueLoad: Promise<LoadedCatalogue> | null = null;
+  private catalogueCount = 0;
+  /** Sequence numbers of the view's similar-product requests, so a slow result never replaces a later one. */
+  private similarRequestCount = 0;
+  private shownSimilarRequest = 0;
 
   private readyDeferred = createDeferred<WidgetModelInfo>();
   private loadCount = 0;
@@ -151,6 +177,21 @@ export class TandemWidget extends LitElement {
   async predict(input: unknown): Promise<WidgetPrediction> {
     const model = await this.ready;
     return this.predictWith(model, input, 'api');
+  }
+
+  /**
+   * Finds the `k` products of the `catalogue` most similar to `input`, most similar first, each
+   * with its cosine similarity `score`. The input is a product's index in the catalogue, a product's
+   * photo URL (that product is left out of its own results), or any other image: a File, a Blob,
+   * an ImageBitmap or an image URL, which is embedded on the spot. `k` is 5 unless given, at most 100.
+   */
+  async similar(input: number | Blob | ImageBitmap | string, options: { k?: number } = {}): Promise<SimilarItem[]> {
+    const model = await this.ready;
+    try {
+      return await this.findSimilar(model, input, options.k ?? 5);
+    } catch (error) {
+      throw this.report(error, 'similar');
+    }
   }
 
   /**
@@ -209,6 +250,7 @@ export class TandemWidget extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('view')) this.checkView();
     if (changed.has('model') || changed.has('backend')) this.startLoad();
+    else if (changed.has('catalogue')) this.resetCatalogue();
   }
 
   override disconnectedCallback(): void {
@@ -245,7 +287,17 @@ export class TandemWidget extends LitElement {
       return html`${caption}${renderRecordResult(model, this.recordResult)}${problem}
         ${renderRecordForm(model, this.record, { onEdit: (name, value) => this.onFieldEdit(name, value) })}`;
     }
-    return html`${caption}${renderImageView(this.imageResult, this.imagePreviewUrl, { onPick: (file) => this.onImagePick(file) })}${problem}`;
+    return html`${caption}${renderImageView(this.imageResult, this.imagePreviewUrl, { onPick: (file) => this.onImagePick(file) })}${problem}
+    ${this.renderCatalogueView()}`;
+  }
+
+  private renderCatalogueView(): TemplateResult | typeof nothing {
+    if (!this.catalogue) return nothing;
+    if (this.catalogueProblem) return this.renderProblem(this.catalogueProblem);
+    const loaded = this.catalogueLoaded;
+    if (!loaded) return html`<p class="notice" part="notice" role="status">Preparing the catalogue for similar products…</p>`;
+    return html`${renderSimilar(this.similarShown, this.similarQuery)}
+      ${renderCatalogue(loaded.entries, this.chosenProduct, { onChoose: (index) => void this.showSimilarProduct(index) })}`;
   }
 
   private renderProblem(message: string): TemplateResult {
@@ -273,6 +325,7 @@ export class TandemWidget extends LitElement {
     this.recordResult = null;
     this.imageResult = null;
     this.showImagePreview(null);
+    this.resetCatalogue();
 
     this.loadModel().then(
       (model) => {
@@ -282,6 +335,7 @@ export class TandemWidget extends LitElement {
         deferred.resolve(model);
         this.dispatchEvent(new TandemReadyEvent(model));
         if (model.kind === 'record' && this.view === 'form') void this.predictForView(model, this.record, 'form');
+        if (model.kind === 'image' && this.catalogue) void this.loadCatalogue(model).catch(() => undefined);
       },
       (error) => {
         if (attempt !== this.loadCount) return;
@@ -349,6 +403,89 @@ export class TandemWidget extends LitElement {
     this.showImagePreview(URL.createObjectURL(file));
     this.imageResult = null;
     if (this.loaded) void this.predictForView(this.loaded, file, 'image');
+    if (this.loaded && this.catalogue) void this.showSimilar(this.loaded, file, `the photo ${file.name}`);
+  }
+
+  private resetCatalogue(): void {
+    this.catalogueCount += 1;
+    this.catalogueLoad = null;
+    this.catalogueLoaded = null;
+    this.catalogueProblem = null;
+    this.similarShown = null;
+    this.similarQuery = null;
+    this.chosenProduct = null;
+    if (this.loaded?.kind === 'image' && this.catalogue) void this.loadCatalogue(this.loaded).catch(() => undefined);
+  }
+
+  /** Embeds the `catalogue` once per model and catalogue URL; a failure is shown and fires `tandem-error`. */
+  private loadCatalogue(model: WidgetModelInfo): Promise<LoadedCatalogue> {
+    if (this.catalogueLoad) return this.catalogueLoad;
+    if (!this.catalogue) {
+      return Promise.reject(invalidInput('similar() needs a catalogue: set the catalogue attribute to the URL of a catalogue JSON file.'));
+    }
+    const attempt = this.catalogueCount;
+    const url = new URL(this.catalogue, document.baseURI).href;
+    const load = embedCatalogue(model, url);
+    this.catalogueLoad = load;
+    load.then(
+      (loaded) => {
+        if (attempt === this.catalogueCount) this.catalogueLoaded = loaded;
+      },
+      (error) => {
+        if (attempt !== this.catalogueCount) return;
+        // The next call tries again.
+        this.catalogueLoad = null;
+        this.catalogueProblem = `The catalogue could not be prepared. ${describeError(error)}`;
+        this.report(error, 'similar');
+      },
+    );
+    return load;
+  }
+
+  private async findSimilar(model: WidgetModelInfo, input: unknown, k: number, channel?: string): Promise<SimilarItem[]> {
+    if (model.kind !== 'image') throw invalidInput(`The model "${model.name}" scores records; similar() needs an image model with an embedding output.`);
+    if (!Number.isInteger(k) || k < 1 || k > 100) throw invalidInput(`k must be a whole number from 1 to 100; received ${describeValue(k)}.`);
+    const catalogue = await this.loadCatalogue(model);
+    const catalogues = sharedClient().catalogues;
+    let index = -1;
+    if (typeof input === 'number') {
+      if (!Number.isInteger(input) || input < 0 || input >= catalogue.entries.length) {
+        throw invalidInput(`The catalogue has ${catalogue.entries.length} products, numbered from 0; similar() received ${describeValue(input)}.`);
+      }
+      index = input;
+    } else if (typeof input === 'string') {
+      const url = new URL(input, document.baseURI).href;
+      index = catalogue.entries.findIndex((entry) => entry.url === url);
+    }
+    const result =
+      index >= 0
+        ? await callWorker(catalogues.similarToProduct(catalogue.summary.id, index, k, { channel }))
+        : await callWorker(catalogues.similarToImage(catalogue.summary.id, await toImageBlob(input, model.name), k, { channel }));
+    return similarItems(result, catalogue);
+  }
+
+  private async showSimilarProduct(index: number): Promise<void> {
+    const model = this.loaded;
+    const entry = this.catalogueLoaded?.entries[index];
+    if (!model || !entry) return;
+    this.chosenProduct = index;
+    await this.showSimilar(model, index, entry.title ?? entry.file);
+  }
+
+  /** Shows the products similar to `input` in the view; a newer request supersedes an older one. */
+  private async showSimilar(model: WidgetModelInfo, input: number | File, query: string): Promise<void> {
+    const request = ++this.similarRequestCount;
+    try {
+      const items = await this.findSimilar(model, input, 4, `${this.viewChannel}-similar`);
+      if (request < this.shownSimilarRequest || model !== this.loaded) return;
+      this.shownSimilarRequest = request;
+      this.similarShown = items;
+      this.similarQuery = query;
+    } catch (error) {
+      if (isAbortError(error) || model !== this.loaded) return;
+      this.predictProblem = `Similar products could not be found: ${describeError(error)}`;
+      this.report(error, 'similar');
+    }
   }
 
   private showImagePreview(url: string | null): void {
