@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fashionTestImages } from './generate-data.mjs';
+import { similarSection } from './similar.mjs';
 
 /** Formats a number for a table: at most `digits` decimals, with thousands separators. */
 function format(value, digits = 1) {
@@ -466,5 +467,5 @@ function errorList(errors) {
 /** Writes results.json and RESULTS.md into `dir`. */
 export function writeReport(results, dir) {
   writeFileSync(`${dir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(`${dir}/RESULTS.md`, markdown(results));
+  writeFileSync(`${dir}/RESULTS.md`, markdown(results) + similarSection(results));
 }

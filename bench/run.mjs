@@ -3,10 +3,11 @@
  * Chromium on the WASM backend: start-up time, real-time latency idle and during a batch job, batch
  * throughput and heap, and a CPU profile of the worker. In a second, fresh browser profile it times
  * an image batch job of the product-photo model on Fashion-MNIST PNG images. It also scores the
- * same CSV file and the same images in Node.js with onnxruntime-node as baselines. Writes
+ * same CSV file and the same images in Node.js with onnxruntime-node as baselines. A third
+ * profile embeds the images and times similar-product queries (bench/similar.mjs). Writes
  * bench/results.json and bench/RESULTS.md.
  *
- * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N] [--images N] [--skip-images]
+ * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N] [--images N] [--skip-images] [--only-similar]
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import {
 import { ensureBenchCsv, ensureFashionZip, fashionTestImages } from './generate-data.mjs';
 import { batchPhases, splitProfile, startPhases } from './profile.mjs';
 import { writeReport } from './report.mjs';
+import { measureSimilar, mergeSimilarResults } from './similar.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // The benchmark builds into its own folder, so it never replaces the dist/ that tests may be serving.
@@ -59,7 +61,9 @@ const usage = `Usage: npm run bench -- [options]
   --profile-rows N  data rows in the separate CPU-profiled batch run (default: --rows, at most 200000; 0 skips it)
   --requests N      real-time requests, idle and during the batch (default 500)
   --images N        Fashion-MNIST test images in the image batch, the first N (default ${fashionTestImages}, at most ${fashionTestImages})
-  --skip-images     skip the image batch and its Node.js baseline
+  --skip-images     skip the image batch, its Node.js baseline and the similar products
+  --only-similar    measure only the similar products (embedding --images images, then queries)
+                    and merge similar_p95_ms and embed_images_per_s into the existing bench/results.json
   --help            print this text`;
 
 function log(message) {
@@ -74,6 +78,7 @@ function readOptions() {
       requests: { type: 'string', default: '500' },
       images: { type: 'string', default: String(fashionTestImages) },
       'skip-images': { type: 'boolean', default: false },
+      'only-similar': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,7 +97,8 @@ function readOptions() {
   const rows = count('rows', values.rows, 1);
   const profileRows = values['profile-rows'] === undefined ? Math.min(rows, 200_000) : count('profile-rows', values['profile-rows'], 0);
   const images = values['skip-images'] ? 0 : count('images', values.images, 1, fashionTestImages);
-  return { rows, profileRows, requests: count('requests', values.requests, 1), images };
+  if (values['only-similar'] && values['skip-images']) throw new Error(`--only-similar needs the images, so it cannot be combined with --skip-images.\n\n${usage}`);
+  return { rows, profileRows, requests: count('requests', values.requests, 1), images, onlySimilar: values['only-similar'] };
 }
 
 /** Returns the `p`-th percentile (0 to 100) of `values` by the nearest-rank method. */
@@ -517,9 +523,41 @@ function collectResults(options, native, measured, images) {
   };
 }
 
+/** Serves the benchmark build on a free port of 127.0.0.1 while `work(url)` runs. */
+async function withPreview(work) {
+  const server = await preview({
+    root: repoRoot,
+    logLevel: 'warn',
+    build: { outDir: buildDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+  });
+  try {
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('vite preview did not report a local URL.');
+    log(`serving ${buildDir} at ${url}`);
+    return await work(url);
+  } finally {
+    await server.close();
+  }
+}
+
+/** `--only-similar`: measures the similar products and merges their keys into bench/results.json. */
+async function runSimilarOnly(options) {
+  const started = Date.now();
+  log(`preparing the ${options.images}-image Fashion-MNIST zip`);
+  const zipPath = await ensureFashionZip(dataDir, options.images);
+  await buildApp();
+  const zipUrl = publish(zipPath, 'fashion-test-png.zip');
+  const similar = await withPreview((url) => measureSimilar(url, zipUrl, options.images, { manifest: imageManifest, backend, log }));
+  const results = JSON.parse(readFileSync('bench/results.json', 'utf8'));
+  writeReport(mergeSimilarResults(results, similar), 'bench');
+  log(`similar products done in ${Math.round((Date.now() - started) / 1000)} s: merged into bench/results.json and bench/RESULTS.md`);
+}
+
 async function main() {
   process.chdir(repoRoot);
   const options = readOptions();
+  if (options.onlySimilar) return runSimilarOnly(options);
   const started = Date.now();
   const loadAverageAtStart = loadavg()[0];
 
@@ -552,12 +590,14 @@ async function main() {
   });
   let measured;
   let imagesMeasured = null;
+  let similarMeasured = null;
   try {
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview did not report a local URL.');
     log(`serving ${buildDir} at ${url}`);
     measured = await measureBrowser(url, options, csv);
     if (zipUrl) imagesMeasured = await measureImages(url, zipUrl, options.images);
+    if (zipUrl) similarMeasured = await measureSimilar(url, zipUrl, options.images, { manifest: imageManifest, backend, log });
   } finally {
     await server.close();
   }
@@ -576,7 +616,7 @@ async function main() {
 
   // The raw measurements, with every request and progress report, for a closer look.
   writeFileSync('bench/.build/raw.json', `${JSON.stringify({ ...measured, imageBatch: imagesMeasured })}\n`);
-  const results = collectResults(options, native, measured, images);
+  const results = mergeSimilarResults(collectResults(options, native, measured, images), similarMeasured);
   results.details.load_average = { start: loadAverageAtStart, end: loadavg()[0] };
   writeReport(results, 'bench');
   log(`done in ${Math.round((Date.now() - started) / 1000)} s: bench/results.json and bench/RESULTS.md`);
