@@ -71,10 +71,9 @@ class TopNeighbours {
  * Embeddings of a catalogue, one row of `dimensions` values per item in one contiguous
  * Float32Array, searched exactly by brute force.
  *
- * NOTE: the search is exact at every size. Above about 100,000 items a query takes more than a
- * frame (about 1 ms per 10,000 items of 128 values on a desktop CPU, an estimate), and no
- * maintained approximate-index library that runs in a browser worker was found on npm, so none
- * is used.
+ * NOTE: the search is exact at every size; there is no approximate index for large catalogues.
+ * A query costs time linear in the catalogue, so above about 100,000 items of 128 values it takes
+ * about a frame or more (an estimate from `npm run bench` at 10,000 items).
  */
 export class EmbeddingIndex {
   readonly size: number;

@@ -1,6 +1,6 @@
 /** Types of similar-product search shared by the worker and the page. */
 
-/** A catalogue as the page sees it: a named set of products whose embeddings are stored. */
+/** A stored catalogue, as the worker returns it: a named set of products with stored embeddings. */
 export interface CatalogueSummary {
   id: string;
   name: string;
@@ -17,7 +17,7 @@ export interface CatalogueSummary {
   skipped: number;
 }
 
-/** How a catalogue is made from an image job. */
+/** Options for making a catalogue from an image job. */
 export interface CatalogueOptions {
   /** The catalogue's id; one with the same id is replaced. Defaults to the job's id. */
   id?: string;
@@ -32,7 +32,7 @@ export interface CatalogueProduct {
   /** 0-based position in the catalogue. */
   index: number;
   name: string;
-  /** The most probable class of its photo. */
+  /** The class with the highest probability for its photo. */
   category: string;
   url: string | null;
   /** The grayscale image the model saw, `previewWidth` x `previewHeight`, 0-255. */

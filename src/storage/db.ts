@@ -71,11 +71,11 @@ export interface CatalogueItem {
   name: string;
   /** Lower-case SHA-256 of the image file: with the model and preprocessing, the key of its embedding. */
   hash: string;
-  /** The most probable class. */
+  /** The class with the highest probability. */
   category: string;
   /** The image the model saw, grayscale at the model's input size. */
   preview: Uint8Array;
-  /** Where the page can show the photo, when the catalogue was made from URLs. */
+  /** The photo's URL for pages to show, when the catalogue was made from URLs. */
   url?: string;
 }
 

@@ -34,7 +34,7 @@ export function renderCatalogue(entries: readonly CatalogueEntry[], chosen: numb
   </ul>`;
 }
 
-/** The similar products as a polite live region; `query` names what they are similar to. */
+/** Renders the similar products as a polite live region, with `query` naming what they are similar to. */
 export function renderSimilar(items: readonly SimilarItem[] | null, query: string | null): TemplateResult | typeof nothing {
   if (!items || query === null) return nothing;
   return html`<div class="similar" part="similar" role="status" aria-live="polite">

@@ -140,7 +140,7 @@ export class TandemWidget extends LitElement {
   @state() private catalogueLoaded: LoadedCatalogue | null = null;
   @state() private catalogueProblem: string | null = null;
   @state() private similarShown: SimilarItem[] | null = null;
-  /** What the shown similar products are similar to, in words. */
+  /** The query of the shown similar products, in words. */
   @state() private similarQuery: string | null = null;
   @state() private chosenProduct: number | null = null;
 
@@ -181,9 +181,9 @@ export class TandemWidget extends LitElement {
 
   /**
    * Finds the `k` products of the `catalogue` most similar to `input`, most similar first, each
-   * with its cosine similarity `score`. The input is a product's index in the catalogue, a product's
-   * photo URL (that product is left out of its own results), or any other image: a File, a Blob,
-   * an ImageBitmap or an image URL, which is embedded on the spot. `k` is 5 unless given, at most 100.
+   * with its cosine similarity `score`. The input is a product's index in the catalogue or a
+   * product's photo URL, and that product is left out of its own results. Any other image (a File,
+   * a Blob, an ImageBitmap or an image URL) is embedded on the spot. `k` is 5 unless given, at most 100.
    */
   async similar(input: number | Blob | ImageBitmap | string, options: { k?: number } = {}): Promise<SimilarItem[]> {
     const model = await this.ready;

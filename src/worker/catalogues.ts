@@ -22,7 +22,7 @@ const log = createLogger('catalogues');
 /** Embeddings looked up per IndexedDB transaction while a catalogue is built. */
 const lookupBatch = 2_000;
 
-/** The most neighbours one query returns. */
+/** The maximum number of neighbours one query returns. */
 export const maxNeighbours = 100;
 
 interface LoadedCatalogue {
@@ -47,7 +47,7 @@ function productOf(item: CatalogueItem, index: number): CatalogueProduct {
   return { index, name: item.name, category: item.category, url: item.url ?? null, preview: item.preview };
 }
 
-/** Returns the embedding size of a model, or throws an error that says the model cannot search. */
+/** Returns the embedding size of a model, or throws an `invalid-input` error when it has no embedding output. */
 function requireEmbedding(model: LoadedModel): number {
   const size = embeddingSizeOf(model);
   if (size === null) {

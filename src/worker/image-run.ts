@@ -14,7 +14,7 @@ export interface ClassScores {
   embeddingSize?: number;
 }
 
-/** The name of the optional output that holds an L2-normalised embedding for similarity search. */
+/** The name of the optional output with an L2-normalised embedding for similarity search. */
 export const embeddingOutputName = 'embedding';
 
 /** Returns the size of the model's `embedding` output, or null when it has none. */

@@ -84,7 +84,7 @@ function referenceNeighbours(catalogue: StoredCatalogue, query: number, count: n
   return scores.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, count);
 }
 
-/** The neighbours the panel shows, in order. */
+/** Returns the neighbours the panel shows, in order. */
 async function shownNeighbours(page: Page, query: number | 'photo'): Promise<{ index: number; score: number }[]> {
   const list = page.locator('[data-testid=similar-products]');
   await expect.poll(() => list.getAttribute('data-query'), { timeout: 30_000 }).toBe(String(query));
@@ -122,7 +122,7 @@ describe('similar products on wasm', () => {
 
   it('embeds a catalogue zip and shows the reference neighbours', { timeout: 1_200_000 }, async () => {
     await openPhotoApp(page, served.url);
-    // The zip holds the 10,000 test images and labels.csv, which gets a row error and is left out.
+    // The zip contains the 10,000 test images and labels.csv, which gets a row error and is left out.
     const notice = await embedCatalogue(page, zipPath);
     expect(notice).toContain('Embedded 10,000 products');
     expect(notice).toContain('1 file with errors left out');
@@ -196,7 +196,7 @@ describe('similar products on wasm', () => {
     await page.reload();
     await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe('wasm');
 
-    // The catalogue is rebuilt from IndexedDB after the reload and answers as before.
+    // The catalogue is rebuilt from IndexedDB after the reload and returns the same neighbours.
     await expect.poll(() => page.locator('[data-testid=catalogue-product]').count(), { timeout: 60_000 }).toBeGreaterThan(0);
     await page.locator('[data-testid=catalogue-product]').nth(0).click();
     expectSameNeighbours(await shownNeighbours(page, 0), firstNeighbours);
