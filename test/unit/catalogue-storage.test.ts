@@ -25,7 +25,7 @@ function makeCatalogue(id: string, modelId: string, createdAt: number): Catalogu
 }
 
 describe('catalogue storage', () => {
-  it('keeps version 3 data when upgrading to 4', async () => {
+  it('keeps version 3 data when upgrading to 5', async () => {
     const name = freshName();
     // The schema as version 3 left it, with one cached image result from before embeddings were kept.
     const old = await openDB(name, 3, {
@@ -43,8 +43,8 @@ describe('catalogue storage', () => {
     old.close();
 
     const db = await openDatabase(name);
-    expect(db.version).toBe(4);
-    expect([...db.objectStoreNames].sort()).toEqual(['backendChoices', 'catalogues', 'chunks', 'files', 'imageResults', 'jobs']);
+    expect(db.version).toBe(5);
+    expect([...db.objectStoreNames].sort()).toEqual(['backendChoices', 'catalogues', 'chunks', 'files', 'imageResults', 'jobs', 'models']);
     const [result] = await getImageResults(db, [['model', 'photo-v1', 'ab12']]);
     expect(result?.topIndices).toEqual([8, 0, 1]);
     expect(result?.embedding).toBeUndefined();
