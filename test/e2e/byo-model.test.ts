@@ -30,11 +30,11 @@ const references = JSON.parse(readFileSync(join(fixtures, 'references.json'), 'u
 const fixture = (name: string) => join(fixtures, name);
 
 /** Opens a model file with the picker and waits until the page has loaded it. */
-async function openModelFile(page: Page, paths: string[]): Promise<void> {
+async function openModelFile(page: Page, paths: string[], backend = 'wasm'): Promise<void> {
   const previous = page.url();
   await page.locator('[data-testid=open-model-file]').setInputFiles(paths);
   await page.waitForURL((url) => url.href !== previous && url.search.includes('model=stored'), { timeout: 60_000 });
-  await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe('wasm');
+  await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 120_000 }).toBe(backend);
 }
 
 /** Opens a file that must be rejected and returns the message the page shows. */
@@ -212,6 +212,16 @@ describe('bring your own model on wasm', () => {
     names.forEach((name, i) => expect(maxDifference(logits[i]!, references.image_nhwc.images[name].logits)).toBeLessThanOrEqual(tolerance));
   });
 
+  it('marks an operator WebGPU lacks', async () => {
+    await openModelFile(page, [fixture('rounding.onnx')]);
+    expect(await page.locator('[data-testid=info-operators] li[data-op=Round]').getAttribute('data-webgpu')).toBe('false');
+    expect(await page.locator('[data-testid=info-operators] li[data-op=MatMul]').getAttribute('data-webgpu')).toBe('true');
+    expect(await page.locator('[data-testid=info-notes]').textContent()).toContain('WebGPU does not implement Round: on WebGPU it would run on WASM (the CPU)');
+    const jobId = await scoreFile(page, fixture('rounding.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(maxDifference(exported.map((row) => Number(row.prediction)), references.rounding.outputs)).toBeLessThanOrEqual(tolerance);
+  });
+
   it('names the problem of each bad file', async () => {
     expect(await openRejected(page, fixture('not-onnx.onnx'))).toMatch(/^The file "not-onnx\.onnx" is not an ONNX model \(.+\)\. Choose a \.onnx file/);
     expect(await openRejected(page, fixture('truncated.onnx'))).toMatch(/^The file "truncated\.onnx" is a truncated ONNX model: a field of \d+ bytes runs past the end of the file/);
@@ -227,5 +237,34 @@ describe('bring your own model on wasm', () => {
         'Use a smaller or quantized model (for example with onnxruntime.quantization), or open it on a device with more memory.',
     );
     expect(errors.filter((error) => !error.includes('Failed to load resource'))).toEqual([]);
+  });
+});
+
+describe('bring your own model on webgpu', () => {
+  let served: Served;
+  let launched: LaunchedBrowser;
+
+  beforeAll(async () => {
+    served = await serveBuild();
+    launched = await launchBrowser({ webgpu: true });
+  });
+
+  afterAll(async () => {
+    await launched?.close();
+    await served?.close();
+  });
+
+  it('runs a WebGPU-lacking operator on WASM', async () => {
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, 'webgpu');
+    await openModelFile(page, [fixture('rounding.onnx')], 'webgpu');
+    expect(await page.locator('[data-testid=info-backend]').textContent()).toBe('webgpu: WebGPU was chosen in the settings');
+    expect(await page.locator('[data-testid=info-notes]').textContent()).toContain(
+      'WebGPU does not implement Round, so onnxruntime-web runs that operator on WASM (the CPU) inside the WebGPU session',
+    );
+    const jobId = await scoreFile(page, fixture('rounding.csv'));
+    const exported = parseCsv(await exportJob(page, jobId));
+    expect(maxDifference(exported.map((row) => Number(row.prediction)), references.rounding.outputs)).toBeLessThanOrEqual(tolerance);
+    await page.close();
   });
 });

@@ -231,6 +231,23 @@ def zipmap(refs):
     refs["zipmap"] = {"probabilities": [[fmt(v) for v in row] for row in softmax(x @ w + b)], "labels": ["cat", "dog", "bird"]}
 
 
+def webgpu_fallback(refs):
+    """A model with Round, an operator the WebGPU execution provider lacks: [N, 2] -> [N, 1]."""
+    w = rng.normal(size=(2, 1)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("Round", ["x"], ["rounded"]), helper.make_node("MatMul", ["rounded", "w"], ["y"])],
+        "rounding",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
+        [init("w", w)],
+    )
+    save(make_model(graph), "rounding.onnx")
+    x = (rng.normal(size=(6, 2)) * 3).astype(np.float32).round(2)
+    write_csv(OUT / "rounding.csv", ["x0", "x1"], x.tolist())
+    # numpy rounds half to even, as ONNX Round does.
+    refs["rounding"] = {"outputs": [fmt(v) for v in (np.round(x) @ w)[:, 0]]}
+
+
 def bad_files():
     """Files each of which must be rejected with a message that names the problem."""
     (OUT / "not-onnx.onnx").write_text("sqft,rooms,age\n1,2,3\n")
@@ -263,6 +280,7 @@ def main():
     two_inputs(refs)
     image_nhwc(refs)
     zipmap(refs)
+    webgpu_fallback(refs)
     bad_files()
     (OUT / "references.json").write_text(json.dumps(refs, indent=1) + "\n")
     print(f"wrote test models and references to {OUT}")
