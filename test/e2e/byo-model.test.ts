@@ -4,7 +4,7 @@
  * JSON Lines and images, and compared with the references. Each bad file gets its message.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,10 @@ import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Serv
 const tolerance = 1e-4;
 const fixtures = 'test/fixtures/generated/byo';
 
-/** Builds the test models and references when a fresh clone has none. */
+/** Builds the test models and references when they are missing or older than the script. */
 function ensureFixtures(): void {
-  if (existsSync(join(fixtures, 'references.json'))) return;
+  const stamp = join(fixtures, 'references.json');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync('training/test-models/build.py').mtimeMs) return;
   execFileSync('/usr/bin/python3', ['training/test-models/build.py'], { stdio: 'inherit' });
 }
 
