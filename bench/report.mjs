@@ -208,7 +208,7 @@ function chunking(results) {
   const rowsPer128K = (128 * 1024) / (details.csv_bytes / results.rows);
   return {
     rowsPer128K,
-    // A stored chunk holds the reader chunks of one commit, so the reader's own chunk size is
+    // A stored chunk contains the reader chunks of one commit, so the reader's own chunk size is
     // no longer in storage.
     rowsPerChunk: null,
     chunkCount: stored?.chunkCount ?? null,

@@ -224,8 +224,8 @@ async function measureBrowser(url, options, csv) {
     measured.coldStartMs = cold.firstPredictionMs;
     measured.coldTimeline = cold.timeline;
     measured.pageErrors.push(...cold.errors);
-    // A warm start is a return visit: the first one has finished filling the caches, including
-    // the service worker's precache, which otherwise downloads the runtime during the warm load.
+    // A warm start is a return visit, made after the first visit has filled the caches. Without
+    // this wait the service worker's precache would download the runtime during the warm load.
     measured.offlineCopyMs = await waitForServiceWorker(cold.page, loadTimeoutMs);
     await cold.tools.detach();
     await cold.page.close();
