@@ -13,6 +13,7 @@ import { getCatalogue, listCatalogues, putCatalogue } from '../storage/catalogue
 import type { CatalogueItem, CatalogueRecord, Database, JobRecord } from '../storage/db';
 import { getImageResults, readChunks } from '../storage/jobs';
 import { prepareImage } from './image-input';
+import { previewLength } from './preprocess/image';
 import { embeddingSizeOf, imageSpecOf, scoreImages } from './image-run';
 import { getModel, type LoadedModel } from './models';
 import type { Scheduler } from './scheduler';
@@ -91,7 +92,7 @@ export class Catalogues {
     const db = await this.db();
     const labels = model.manifest.output.labels ?? [];
     const spec = imageSpecOf(model);
-    const pixels = spec.size.width * spec.size.height;
+    const pixels = previewLength(spec);
     const items: CatalogueItem[] = [];
     let skipped = 0;
     for await (const chunk of readChunks(db, job.id, job.chunkCount)) {

@@ -13,6 +13,7 @@ import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../sto
 import { getImageResults } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
 import { prepareImage } from './image-input';
+import { previewLength, tensorLength } from './preprocess/image';
 import { embeddingSizeOf, imageSpecOf, scoreImages, topClasses } from './image-run';
 import type { LoadedModel } from './models';
 import { readImageSources, type ImageEntry } from './readers/images';
@@ -63,7 +64,8 @@ export async function scoreImageEntries(
 ): Promise<ImageChunk> {
   const spec = imageSpecOf(model);
   const labels = model.manifest.output.labels ?? [];
-  const pixels = spec.size.width * spec.size.height;
+  const pixels = previewLength(spec);
+  const inputLength = tensorLength(spec);
   const count = entries.length;
   const topIndices = new Int16Array(count * 3).fill(-1);
   const topProbabilities = new Float32Array(count * 3).fill(NaN);
@@ -129,8 +131,8 @@ export async function scoreImageEntries(
   for (let start = 0; start < pending.length; ) {
     const size = Math.min(budget.nextRows(), pending.length - start);
     const batch = pending.slice(start, start + size);
-    const data = new Float32Array(size * pixels);
-    batch.forEach((image, j) => data.set(image.tensor, j * pixels));
+    const data = new Float32Array(size * inputLength);
+    batch.forEach((image, j) => data.set(image.tensor, j * inputLength));
 
     const scores = await scheduler.schedule(
       'batch',

@@ -2,7 +2,7 @@
 import { TandemError } from '../shared/errors';
 import { floatTensor, readFloats } from './engine';
 import type { LoadedModel } from './models';
-import type { ImageSpec } from './preprocess/image';
+import { tensorLength, type ImageSpec } from './preprocess/image';
 
 export interface ClassScores {
   /** Raw model outputs, `labels.length` per image. */
@@ -54,8 +54,10 @@ export async function scoreImages(model: LoadedModel, data: Float32Array, count:
   const output = model.manifest.output;
   const classes = output.labels?.length ?? 0;
   const { height, width } = image.size;
-  const shape = image.layout === 'NHWC' ? [count, height, width, 1] : [count, 1, height, width];
-  const input = floatTensor(data.subarray(0, count * height * width), count, height * width).reshape(shape);
+  const channels = image.num_channels === 3 ? 3 : 1;
+  const length = tensorLength(image);
+  const shape = image.layout === 'NHWC' ? [count, height, width, channels] : [count, channels, height, width];
+  const input = floatTensor(data.subarray(0, count * length), count, length).reshape(shape);
   const results = await model.compiled.run({ [image.input]: input });
   const tensor = results[output.name];
   if (!tensor) {

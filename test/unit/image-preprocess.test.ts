@@ -5,12 +5,17 @@ import {
   crop,
   estimateBackground,
   type ImageSpec,
+  interleave,
   invert,
   padToSquare,
   preprocessImage,
+  previewLength,
   resizeArea,
   stretchContrast,
+  tensorLength,
   toGrayscale,
+  toRgbPlanes,
+  toRgbTensor,
   toTensor,
 } from "../../src/worker/preprocess/image";
 
@@ -358,5 +363,154 @@ describe("photo steps", () => {
 
   it("leaves a flat image unchanged", () => {
     expect(Array.from(stretchContrast(Float32Array.from([7, 7])))).toEqual([7, 7]);
+  });
+});
+
+/** A 2x2 colour model: values stay small enough to check every tensor entry by hand. */
+const RGB_SPEC: ImageSpec = {
+  input: "pixels",
+  layout: "NCHW",
+  num_channels: 3,
+  do_convert_rgb: true,
+  do_pad_square: true,
+  pad_value: "background",
+  do_resize: true,
+  size: { height: 2, width: 2 },
+  resample: "area",
+  do_invert_light_background: false,
+  background_threshold: 0.5,
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  do_normalize: false,
+  image_mean: [0, 0, 0],
+  image_std: [1, 1, 1],
+};
+
+// prettier-ignore
+/** Four opaque pixels, row-major: red, green / blue, and (10, 20, 30). */
+const RGBA_2X2 = [
+  255, 0, 0, 255,   0, 255, 0, 255,
+  0, 0, 255, 255,   10, 20, 30, 255,
+];
+
+describe("toRgbPlanes", () => {
+  it("splits pixels into red, green, blue planes", () => {
+    // prettier-ignore
+    expect(Array.from(toRgbPlanes(RGBA_2X2, 2, 2))).toEqual([
+      255, 0, 0, 10, // red
+      0, 255, 0, 20, // green
+      0, 0, 255, 30, // blue
+    ]);
+  });
+
+  it("composites alpha over white per channel", () => {
+    // Red at alpha 51/255 (0.2): red 0.2 * 255 + 0.8 * 255, green and blue 0.8 * 255.
+    const planes = toRgbPlanes([255, 0, 0, 51, 0, 0, 0, 0], 2, 1);
+    expectPixels(planes, [255, 255, 204, 255, 204, 255]);
+  });
+
+  it("rejects wrong buffer size", () => {
+    expect(() => toRgbPlanes([0, 0, 0, 255], 2, 1)).toThrow(/RGBA buffer has 4 values, expected 8/);
+  });
+});
+
+describe("interleave", () => {
+  it("turns planes into RGB triples", () => {
+    const planes = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(interleave(planes, 3))).toEqual([1, 3, 5, 2, 4, 6]);
+  });
+});
+
+describe("toRgbTensor", () => {
+  const planes = toRgbPlanes(RGBA_2X2, 2, 2);
+
+  it("keeps planes in NCHW", () => {
+    const tensor = toRgbTensor(planes, RGB_SPEC);
+    expectPixels(tensor, [1, 0, 0, 10 / 255, 0, 1, 0, 20 / 255, 0, 0, 1, 30 / 255], 6);
+  });
+
+  it("interleaves channels in NHWC", () => {
+    const tensor = toRgbTensor(planes, { ...RGB_SPEC, layout: "NHWC" });
+    expectPixels(tensor, [1, 0, 0, 0, 1, 0, 0, 0, 1, 10 / 255, 20 / 255, 30 / 255], 6);
+  });
+
+  it("normalises each channel with its own mean and std", () => {
+    const spec = { ...RGB_SPEC, do_normalize: true, image_mean: [0.5, 0.25, 0], image_std: [0.5, 0.25, 2] };
+    const tensor = toRgbTensor(planes, spec);
+    // prettier-ignore
+    expectPixels(tensor, [
+      1, -1, -1, (10 / 255 - 0.5) / 0.5,
+      -1, 3, -1, (20 / 255 - 0.25) / 0.25,
+      0, 0, 0.5, 30 / 255 / 2,
+    ], 6);
+  });
+
+  it("applies a single mean and std to every channel", () => {
+    const spec = { ...RGB_SPEC, layout: "NHWC" as const, do_normalize: true, image_mean: [0.5], image_std: [0.5] };
+    expectPixels(toRgbTensor(planes, spec).subarray(0, 3), [1, -1, -1], 6);
+  });
+
+  it("rounds to float32 once", () => {
+    const spec = { ...RGB_SPEC, do_normalize: true, image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] };
+    const tensor = toRgbTensor(planes, spec);
+    expect(tensor[3]).toBe(Math.fround((10 / 255 - 0.485) / 0.229));
+    expect(tensor[11]).toBe(Math.fround((30 / 255 - 0.406) / 0.225));
+  });
+});
+
+describe("preprocessImage with three channels", () => {
+  it("passes a model-sized image through", () => {
+    const { tensor, preview } = preprocessImage(RGBA_2X2, 2, 2, RGB_SPEC);
+    expect(Array.from(tensor)).toEqual(Array.from(toRgbTensor(toRgbPlanes(RGBA_2X2, 2, 2), RGB_SPEC)));
+    expect(Array.from(preview)).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 255, 10, 20, 30]);
+    expect(tensor.length).toBe(tensorLength(RGB_SPEC));
+    expect(preview.length).toBe(previewLength(RGB_SPEC));
+  });
+
+  it("pads with each channel's border median", () => {
+    // A 2x1 image, orange then blue: each channel's background is the median of its two border pixels.
+    const rgba = [200, 100, 0, 255, 0, 0, 100, 255];
+    const spec = { ...RGB_SPEC, do_rescale: false };
+    const { preview } = preprocessImage(rgba, 2, 1, spec);
+    // The padded 2x2 image: row 0 the image, row 1 the per-channel median (100, 50, 50).
+    expect(Array.from(preview)).toEqual([200, 100, 0, 0, 0, 100, 100, 50, 50, 100, 50, 50]);
+  });
+
+  it("pads with a fixed value", () => {
+    const rgba = [200, 100, 0, 255, 0, 0, 100, 255];
+    const { preview } = preprocessImage(rgba, 2, 1, { ...RGB_SPEC, pad_value: 7 });
+    expect(Array.from(preview.subarray(6))).toEqual([7, 7, 7, 7, 7, 7]);
+  });
+
+  it("resizes each channel by area", () => {
+    // 4x4 in four 2x2 colour blocks: red, green / blue, white. Shrinking to 2x2 keeps each block's colour.
+    const blocks = [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+      [255, 255, 255],
+    ];
+    const rgba: number[] = [];
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) rgba.push(...blocks[(y >> 1) * 2 + (x >> 1)]!, 255);
+    }
+    const { preview } = preprocessImage(rgba, 4, 4, RGB_SPEC);
+    expect(Array.from(preview)).toEqual(blocks.flat());
+  });
+
+  it("gives NHWC the NCHW values interleaved", () => {
+    const rgba = Array.from({ length: 4 * 4 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+    const spec = { ...RGB_SPEC, size: { height: 4, width: 4 } };
+    const nchw = preprocessImage(rgba, 4, 4, spec).tensor;
+    const nhwc = preprocessImage(rgba, 4, 4, { ...spec, layout: "NHWC" }).tensor;
+    expect(Array.from(nhwc)).toEqual(Array.from(interleave(nchw, 3)));
+  });
+
+  it("rejects grayscale-only steps and bad normalisation", () => {
+    expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_invert_light_background: true })).toThrow(/do_invert_light_background true with three channels/);
+    expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_convert_rgb: false })).toThrow(/do_convert_rgb false/);
+    expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_normalize: true, image_mean: [0, 0] })).toThrow(/image_mean \[0,0\] \(give 1 or 3 numbers\)/);
+    expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_normalize: true, image_std: [1, 0, 1] })).toThrow(/divides by zero/);
+    expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, num_channels: 4 as 3 })).toThrow(/num_channels 4 \(only 1 or 3\)/);
   });
 });

@@ -2,16 +2,24 @@
 //
 // Every function is pure (no DOM, no canvas, no onnxruntime), so the worker, Node.js scripts
 // and tests share one implementation. Gray planes are Float32Array values in 0-255, row-major,
-// and stay unrounded until the 0-255 preview.
+// and stay unrounded until the 0-255 preview. A colour image is three such planes (red, green,
+// blue) one after another, so padding and resizing run on each plane with the gray functions.
 
 /** The `image` section of a model manifest (docs/manifest.md). */
 export interface ImageSpec {
   /** Name of the graph input that receives the tensor. */
   input: string;
-  /** With one channel both layouts have the same memory order; only the tensor shape differs. */
+  /**
+   * NCHW puts each channel's plane after the other; NHWC interleaves the channels of each pixel.
+   * With one channel both layouts have the same memory order, and only the tensor shape differs.
+   */
   layout: "NCHW" | "NHWC";
-  num_channels: 1;
-  do_convert_grayscale: boolean;
+  /** 1 (grayscale) or 3 (red, green, blue, in that order). */
+  num_channels: 1 | 3;
+  /** Converts to gray; required with one channel. */
+  do_convert_grayscale?: boolean;
+  /** Converts to RGB, compositing transparency over white; required with three channels. */
+  do_convert_rgb?: boolean;
   do_pad_square: boolean;
   /** Padding value in 0-255 before any inversion, or "background" for the estimated background. */
   pad_value: "background" | number;
@@ -19,6 +27,7 @@ export interface ImageSpec {
   size: { height: number; width: number };
   /** "area": area averaging when shrinking, bilinear interpolation when enlarging. */
   resample: "area";
+  /** Grayscale only: rejected with three channels. */
   do_invert_light_background: boolean;
   /**
    * Photo steps, applied only when the background is light (so never to training-style images):
@@ -34,16 +43,30 @@ export interface ImageSpec {
   do_rescale: boolean;
   rescale_factor: number;
   do_normalize: boolean;
+  /** One value per channel, in channel order; a single value applies to every channel. */
   image_mean: number[];
   image_std: number[];
 }
 
-/** Model input and the grayscale image it encodes. */
+/** Model input and the image it encodes. */
 export interface PreprocessedImage {
-  /** Float32 [1, 1, height, width] input in NCHW order. */
+  /** Float32 input of one image, `num_channels` x height x width values in the spec's layout. */
   tensor: Float32Array;
-  /** The height x width grayscale image encoded in `tensor`, rounded to 0-255. */
+  /**
+   * The image encoded in `tensor`, rounded to 0-255: height x width gray values, or with three
+   * channels height x width RGB triples (interleaved, as in canvas image data without alpha).
+   */
   preview: Uint8ClampedArray;
+}
+
+/** Returns the number of float32 values one image takes in the model input. */
+export function tensorLength(image: Pick<ImageSpec, "size" | "num_channels">): number {
+  return image.size.width * image.size.height * (image.num_channels === 3 ? 3 : 1);
+}
+
+/** Returns the number of bytes of one image's preview: one per pixel for gray, three for RGB. */
+export function previewLength(image: Pick<ImageSpec, "size" | "num_channels">): number {
+  return tensorLength(image);
 }
 
 const LUMA_RED = 0.299;
@@ -247,12 +270,28 @@ export function toTensor(gray: Float32Array, image: ImageSpec): Float32Array {
 /** Rejects manifest settings this module does not implement. */
 function checkImageSpec(image: ImageSpec): void {
   const unsupported: string[] = [];
+  const channels = image.num_channels;
   if (image.layout !== "NCHW" && image.layout !== "NHWC") unsupported.push(`layout "${image.layout}" (only "NCHW" or "NHWC")`);
-  if (image.num_channels !== 1) unsupported.push(`num_channels ${image.num_channels} (only 1)`);
-  if (!image.do_convert_grayscale) unsupported.push("do_convert_grayscale false (only grayscale input)");
+  if (channels !== 1 && channels !== 3) unsupported.push(`num_channels ${channels} (only 1 or 3)`);
+  if (channels === 1 && !image.do_convert_grayscale) unsupported.push("do_convert_grayscale false with one channel (a one-channel input takes gray images)");
+  if (channels === 3) {
+    if (image.do_convert_rgb === false) unsupported.push("do_convert_rgb false with three channels (decoded images are always converted to RGB)");
+    if (image.do_convert_grayscale) unsupported.push("do_convert_grayscale true with three channels");
+    if (image.do_invert_light_background) unsupported.push("do_invert_light_background true with three channels (a grayscale step)");
+    if (image.do_crop_to_content || image.do_stretch_contrast) unsupported.push("do_crop_to_content or do_stretch_contrast with three channels (grayscale steps)");
+  }
   if (image.resample !== "area") unsupported.push(`resample "${image.resample}" (only "area")`);
-  if (image.do_normalize && (image.image_mean.length !== 1 || image.image_std.length !== 1)) {
-    unsupported.push("image_mean and image_std with other than one value (one channel)");
+  if (image.do_normalize) {
+    for (const [key, values] of [["image_mean", image.image_mean], ["image_std", image.image_std]] as const) {
+      if (!Array.isArray(values) || (values.length !== 1 && values.length !== channels)) {
+        unsupported.push(`${key} ${JSON.stringify(values)} (give 1 or ${channels} numbers)`);
+      } else if (values.some((value) => !Number.isFinite(value))) {
+        unsupported.push(`${key} ${JSON.stringify(values)} (not all finite numbers)`);
+      }
+    }
+    if (Array.isArray(image.image_std) && image.image_std.some((value) => value === 0)) {
+      unsupported.push(`image_std ${JSON.stringify(image.image_std)} (a standard deviation of 0 divides by zero)`);
+    }
   }
   if (unsupported.length > 0) {
     throw new Error(`unsupported image settings in the manifest: ${unsupported.join(", ")}`);
@@ -260,13 +299,119 @@ function checkImageSpec(image: ImageSpec): void {
 }
 
 /**
- * Runs the whole pipeline on decoded RGBA pixels: grayscale, background estimate, pad to a
- * square with the background, resize to the model size, invert when the background is light,
- * then rescale and normalise.
- *
- * Inverting last, on the small image, gives the same result up to float rounding as inverting
- * first, because padding and resizing are weighted averages with weights that sum to 1.
+ * Converts RGBA pixels to three planes (red, then green, then blue), compositing partly
+ * transparent pixels over white as Hugging Face's `convert_rgb` does. Opaque pixels keep their
+ * values exactly.
  */
+export function toRgbPlanes(rgba: ArrayLike<number>, width: number, height: number): Float32Array {
+  checkDimensions(width, height);
+  checkSize(rgba.length, width * height * 4, "RGBA buffer");
+
+  const area = width * height;
+  const planes = new Float32Array(area * 3);
+  for (let i = 0; i < area; i++) {
+    const alpha = rgba[i * 4 + 3];
+    for (let c = 0; c < 3; c++) {
+      const value = rgba[i * 4 + c];
+      planes[c * area + i] = alpha === 255 ? value : (value * alpha + WHITE * (255 - alpha)) / 255;
+    }
+  }
+  return planes;
+}
+
+/** Returns plane `channel` of an image stored as consecutive planes of `area` values. */
+function plane(planes: Float32Array, area: number, channel: number): Float32Array {
+  return planes.subarray(channel * area, (channel + 1) * area);
+}
+
+/** Applies a gray-image step to each of `channels` planes and returns the results as planes. */
+export function mapPlanes(
+  planes: Float32Array,
+  channels: number,
+  area: number,
+  step: (gray: Float32Array, channel: number) => Float32Array,
+): Float32Array {
+  checkSize(planes.length, channels * area, `${channels}-plane image`);
+  const results = Array.from({ length: channels }, (_, c) => step(plane(planes, area, c), c));
+  const out = new Float32Array(results.reduce((sum, result) => sum + result.length, 0));
+  let offset = 0;
+  for (const result of results) {
+    out.set(result, offset);
+    offset += result.length;
+  }
+  return out;
+}
+
+/** Interleaves planes into pixels (RGBRGB…), the order of NHWC tensors and of the preview. */
+export function interleave(planes: Float32Array, channels: number): Float32Array {
+  const area = planes.length / channels;
+  const out = new Float32Array(planes.length);
+  for (let c = 0; c < channels; c++) {
+    for (let i = 0; i < area; i++) out[i * channels + c] = planes[c * area + i];
+  }
+  return out;
+}
+
+/**
+ * Rescales and normalises an RGB image of the spec's size, given as planes, into the float32
+ * model input in the spec's layout. Channel c gets (value * rescale_factor - image_mean[c]) /
+ * image_std[c], each step only when its `do_` flag is set. Like {@link toTensor}, the arithmetic
+ * runs in float64 and rounds to float32 once.
+ */
+export function toRgbTensor(planes: Float32Array, image: ImageSpec): Float32Array {
+  const area = image.size.width * image.size.height;
+  checkSize(planes.length, area * 3, "RGB image");
+
+  const planar = new Float32Array(planes.length);
+  for (let c = 0; c < 3; c++) {
+    const mean = image.image_mean[image.image_mean.length === 1 ? 0 : c];
+    const std = image.image_std[image.image_std.length === 1 ? 0 : c];
+    for (let i = c * area; i < (c + 1) * area; i++) {
+      let value = planes[i];
+      if (image.do_rescale) value *= image.rescale_factor;
+      if (image.do_normalize) value = (value - mean) / std;
+      planar[i] = value;
+    }
+  }
+  return image.layout === "NHWC" ? interleave(planar, 3) : planar;
+}
+
+/**
+ * Runs the colour pipeline: RGB, pad to a square with each channel's border median (or
+ * `pad_value`), resize, then rescale and normalise per channel. The light-background steps are
+ * grayscale only, so they never run here.
+ */
+function preprocessRgb(rgba: ArrayLike<number>, width: number, height: number, image: ImageSpec): PreprocessedImage {
+  let planes = toRgbPlanes(rgba, width, height);
+  let planeWidth = width;
+  let planeHeight = height;
+
+  if (image.do_pad_square && planeWidth !== planeHeight) {
+    const area = planeWidth * planeHeight;
+    planes = mapPlanes(planes, 3, area, (gray) => {
+      const padValue = image.pad_value === "background" ? estimateBackground(gray, planeWidth, planeHeight) : image.pad_value;
+      return padToSquare(gray, planeWidth, planeHeight, padValue as number);
+    });
+    planeWidth = planeHeight = Math.max(planeWidth, planeHeight);
+  }
+
+  const { width: outWidth, height: outHeight } = image.size;
+  if (planeWidth !== outWidth || planeHeight !== outHeight) {
+    if (!image.do_resize) throw notResizedError(planeWidth, planeHeight, image);
+    planes = mapPlanes(planes, 3, planeWidth * planeHeight, (gray) => resizeArea(gray, planeWidth, planeHeight, outWidth, outHeight));
+  }
+
+  return { tensor: toRgbTensor(planes, image), preview: new Uint8ClampedArray(interleave(planes, 3)) };
+}
+
+function notResizedError(width: number, height: number, image: ImageSpec): RangeError {
+  const { width: outWidth, height: outHeight } = image.size;
+  return new RangeError(
+    `image is ${width}x${height} after padding, but the model input is ${outWidth}x${outHeight} ` +
+      "and do_resize is false: resize the image first or enable do_resize in the manifest",
+  );
+}
+
 /**
  * Returns the bounding box of the pixels that differ from `background` by more than `threshold`
  * (0-255), or null when none does.
@@ -317,6 +462,15 @@ export function stretchContrast(gray: Float32Array): Float32Array {
   return gray.map((value) => (value - min) * scale);
 }
 
+/**
+ * Runs the whole pipeline on decoded RGBA pixels. With one channel: grayscale, background
+ * estimate, crop to the content of a photo, pad to a square with the background, resize to the
+ * model size, invert when the background is light, then rescale and normalise. With three
+ * channels, the RGB pipeline of {@link preprocessRgb}.
+ *
+ * Inverting last, on the small image, gives the same result up to float rounding as inverting
+ * first, because padding and resizing are weighted averages with weights that sum to 1.
+ */
 export function preprocessImage(
   rgba: ArrayLike<number>,
   width: number,
@@ -324,6 +478,7 @@ export function preprocessImage(
   image: ImageSpec,
 ): PreprocessedImage {
   checkImageSpec(image);
+  if (image.num_channels === 3) return preprocessRgb(rgba, width, height, image);
 
   let gray = toGrayscale(rgba, width, height);
   let grayWidth = width;
@@ -348,12 +503,7 @@ export function preprocessImage(
 
   const { width: outWidth, height: outHeight } = image.size;
   if (grayWidth !== outWidth || grayHeight !== outHeight) {
-    if (!image.do_resize) {
-      throw new RangeError(
-        `image is ${grayWidth}x${grayHeight} after padding, but the model input is ${outWidth}x${outHeight} ` +
-          "and do_resize is false: resize the image first or enable do_resize in the manifest",
-      );
-    }
+    if (!image.do_resize) throw notResizedError(grayWidth, grayHeight, image);
     gray = resizeArea(gray, grayWidth, grayHeight, outWidth, outHeight);
   }
 
