@@ -5,7 +5,7 @@ import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ImagePrediction, ModelInfo } from '../shared/protocol';
 import '../ui/class-bars';
-import { drawGrayscale } from '../ui/grayscale';
+import { drawPreview } from '../ui/preview-image';
 import { base } from '../ui/theme';
 
 const log = createLogger('image');
@@ -26,6 +26,11 @@ interface CatalogueItem {
 }
 
 type ShownPrediction = ImagePrediction & { roundTripMs: number };
+
+/** Returns whether a preview holds RGB triples (a colour model) or gray values. */
+function colourOf(result: ImagePrediction | null): 'colour' | 'grayscale' {
+  return result && result.preview.length === result.previewWidth * result.previewHeight * 3 ? 'colour' : 'grayscale';
+}
 
 /** Errors from the worker cross Comlink as plain `Error`s that keep their `name`, so match on it. */
 function isAbortError(error: unknown): boolean {
@@ -63,8 +68,8 @@ function firstImage(data: DataTransfer | null): File | null {
 
 /**
  * Real-time image classification: choose, drop or paste a photo, or pick one from the demo
- * catalogue, and see the photo beside the small grayscale image the model saw, with the three
- * most probable categories. Each photo is sent on the `image` channel, where a newer request
+ * catalogue, and see the photo beside the small image the model saw (gray, or colour for an RGB
+ * model), with the three most probable categories. Each photo is sent on the `image` channel, where a newer request
  * supersedes an older one still waiting, so the latest photo wins.
  *
  * While connected, the panel listens for `paste` on the document, so a photo pasted anywhere on
@@ -303,7 +308,7 @@ export class ImagePanel extends LitElement {
   override updated(changed: PropertyValues): void {
     const result = this.result;
     if (changed.has('result') && result && this.modelView) {
-      drawGrayscale(this.modelView, result.preview, result.previewWidth, result.previewHeight);
+      drawPreview(this.modelView, result.preview, result.previewWidth, result.previewHeight);
     }
   }
 
@@ -348,12 +353,12 @@ export class ImagePanel extends LitElement {
               <canvas
                 data-testid="model-view"
                 role="img"
-                aria-label="The grayscale image the model classified"
+                aria-label=${`The ${colourOf(result)} image the model classified`}
                 width=${result?.previewWidth ?? 28}
                 height=${result?.previewHeight ?? 28}
               ></canvas>
             </div>
-            <figcaption>What the model sees: ${result ? `${result.previewWidth} × ${result.previewHeight} gray pixels` : '…'}</figcaption>
+            <figcaption>What the model sees: ${result ? `${result.previewWidth} × ${result.previewHeight} ${colourOf(result) === 'colour' ? 'colour' : 'gray'} pixels` : '…'}</figcaption>
           </figure>
         </div>
         <div class="outcome" aria-live="polite">

@@ -7,7 +7,7 @@ import { createLogger } from '../shared/logger';
 import type { JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
 import type { CataloguePage, CatalogueProduct, CatalogueSummary, SimilarResult } from '../shared/similar';
 import { count, formatProgress, plural } from '../ui/format';
-import { drawGrayscale } from '../ui/grayscale';
+import { drawPreview } from '../ui/preview-image';
 import { filesFromDrop } from '../ui/pick-files';
 import { base } from '../ui/theme';
 
@@ -306,7 +306,7 @@ export class SimilarPanel extends LitElement {
     >
       ${product.url
         ? html`<img src=${product.url} alt="" />`
-        : html`<canvas ${ref((element) => element && drawGrayscale(element as HTMLCanvasElement, product.preview, width, height))}></canvas>`}
+        : html`<canvas ${ref((element) => element && drawPreview(element as HTMLCanvasElement, product.preview, width, height))}></canvas>`}
       <span class="name" title=${product.name}>${product.name}</span>
       <span class="muted">${product.category}</span>
       ${product.score !== undefined ? html`<span class="score">${product.score.toFixed(3)}</span>` : nothing}

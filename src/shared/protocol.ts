@@ -125,7 +125,7 @@ export interface ImagePrediction {
   top: ClassProbability[];
   /** The model's raw outputs, one per label in manifest order. */
   logits: number[];
-  /** The grayscale image the model saw, `previewWidth` x `previewHeight`, 0-255. */
+  /** The image the model saw, `previewWidth` x `previewHeight`, 0-255: one gray value or an RGB triple a pixel. */
   preview: Uint8ClampedArray;
   previewWidth: number;
   previewHeight: number;
@@ -143,7 +143,7 @@ export interface ImageResultRow {
   probability: number | null;
   top: ClassProbability[];
   error: string | null;
-  /** The image the model saw, `previewWidth` x `previewHeight` gray pixels, or null for an error row. */
+  /** The image the model saw, `previewWidth` x `previewHeight` gray values or RGB triples, or null for an error row. */
   preview: Uint8Array | null;
   previewWidth: number;
   previewHeight: number;

@@ -35,7 +35,7 @@ export interface CatalogueProduct {
   /** The class with the highest probability for its photo. */
   category: string;
   url: string | null;
-  /** The grayscale image the model saw, `previewWidth` x `previewHeight`, 0-255. */
+  /** The image the model saw, `previewWidth` x `previewHeight`, 0-255: one gray value or an RGB triple a pixel. */
   preview: Uint8Array;
 }
 

@@ -5,7 +5,7 @@ import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ImageResultPage, ImageResultQuery, ImageResultRow } from '../shared/protocol';
 import { count, percent, plural } from './format';
-import { drawGrayscale } from './grayscale';
+import { drawPreview } from './preview-image';
 import { base } from './theme';
 
 const log = createLogger('image-results');
@@ -23,8 +23,8 @@ export type ImageResultSource = (jobId: string, query: ImageResultQuery) => Prom
 
 /**
  * The results of an image batch job as a grid of cells, 100 per page: each cell shows the small
- * grayscale image the model saw, the file name, and the predicted category with its probability,
- * or the file's error. Filters narrow the grid to one category, to low-confidence results or to
+ * image the model saw (gray, or colour for an RGB model), the file name, and the predicted
+ * category with its probability, or the file's error. Filters narrow the grid to one category, to low-confidence results or to
  * errors; the matching count is shown above the grid.
  */
 @customElement('tandem-image-results')
@@ -260,13 +260,13 @@ export class ImageResults extends LitElement {
     const low = row.probability !== null && row.probability < lowConfidenceThreshold;
     return html`
       <li class="cell ${row.error ? 'failed' : ''}" data-testid="result-item" data-row=${row.row} data-label=${row.prediction ?? ''}>
-        ${preview && preview.length === width * height
+        ${preview && (preview.length === width * height || preview.length === width * height * 3)
           ? html`<canvas
               width=${width}
               height=${height}
               role="img"
               aria-label=${`What the model saw of ${row.name}`}
-              ${ref((element) => element && drawGrayscale(element as HTMLCanvasElement, preview, width, height))}
+              ${ref((element) => element && drawPreview(element as HTMLCanvasElement, preview, width, height))}
             ></canvas>`
           : html`<div class="no-preview" aria-hidden="true">no image</div>`}
         <span class="name" title=${row.name}>${row.name.split('/').pop()}</span>
