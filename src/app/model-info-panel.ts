@@ -223,6 +223,7 @@ export class ModelInfoPanel extends LitElement {
                 )}
               </div>`
           : nothing}
+        ${manifest.image ? this.renderNormalization(manifest.image) : nothing}
         <div class="output mapping">
           <label>
             Output "${output.name}" holds
@@ -240,6 +241,52 @@ export class ModelInfoPanel extends LitElement {
         </div>
       </form>
     `;
+  }
+
+  private renderNormalization(image: NonNullable<ModelManifest['image']>) {
+    const channels = image.num_channels === 3 ? 3 : 1;
+    const normalized = image.do_normalize === true;
+    const values = (key: 'image_mean' | 'image_std') => (normalized && Array.isArray(image[key]) ? (image[key] as number[]).join(', ') : '');
+    return html`<p class="muted">
+        After rescaling (to 0-1 in derived manifests), pixels are normalized as (value - mean) / std per channel${channels === 3 ? ' (red, green, blue)' : ''}. Leave both empty for no normalization.
+      </p>
+      <div class="mapping">
+        <label>
+          image_mean, comma-separated
+          <input name="image_mean" data-testid="mapping-image-mean" .value=${values('image_mean')} placeholder=${channels === 3 ? '0.485, 0.456, 0.406' : '0.5'} />
+        </label>
+        <label>
+          image_std, comma-separated
+          <input name="image_std" data-testid="mapping-image-std" .value=${values('image_std')} placeholder=${channels === 3 ? '0.229, 0.224, 0.225' : '0.5'} />
+        </label>
+      </div>`;
+  }
+
+  /**
+   * Reads the image_mean and image_std fields into the manifest's image section. Returns a
+   * message naming the bad value, or null when they were applied.
+   */
+  private applyNormalization(image: NonNullable<ModelManifest['image']>, form: FormData): string | null {
+    const channels = image.num_channels === 3 ? 3 : 1;
+    const parsed: Record<'image_mean' | 'image_std', number[]> = { image_mean: [], image_std: [] };
+    for (const key of ['image_mean', 'image_std'] as const) {
+      const text = String(form.get(key) ?? '').trim();
+      if (text === '') continue;
+      const values = text.split(',').map((item) => Number(item.trim()));
+      const bad = text.split(',').find((item, i) => item.trim() === '' || !Number.isFinite(values[i]));
+      if (bad !== undefined) return `The ${key} value "${bad.trim()}" is not a number. Give ${channels === 3 ? 'three numbers such as 0.485, 0.456, 0.406' : 'a number such as 0.5'}.`;
+      if (values.length !== 1 && values.length !== channels) {
+        return `The ${key} "${text}" has ${values.length} values, but the model takes ${channels} channel${channels === 3 ? 's' : ''}. Give 1 or ${channels} values.`;
+      }
+      if (key === 'image_std' && values.some((value) => value === 0)) return `The image_std "${text}" contains 0, which would divide by zero. Give standard deviations other than 0.`;
+      parsed[key] = values;
+    }
+    const given = [parsed.image_mean.length > 0, parsed.image_std.length > 0];
+    if (given[0] !== given[1]) return 'Give both image_mean and image_std to normalize, or leave both empty for no normalization.';
+    image.do_normalize = given[0];
+    image.image_mean = given[0] ? parsed.image_mean : Array<number>(channels).fill(0);
+    image.image_std = given[0] ? parsed.image_std : Array<number>(channels).fill(1);
+    return null;
   }
 
   private async applyMapping(event: SubmitEvent): Promise<void> {
@@ -261,6 +308,13 @@ export class ModelInfoPanel extends LitElement {
         feature.name = names[i]!;
       });
       manifest.sample = sample;
+    }
+    if (manifest.image) {
+      const problem = this.applyNormalization(manifest.image, form);
+      if (problem) {
+        this.problem = problem;
+        return;
+      }
     }
     const kind = String(form.get('kind')) as OutputSpec['kind'];
     const labels = String(form.get('labels') ?? '')

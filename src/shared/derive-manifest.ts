@@ -163,20 +163,50 @@ function deriveTabular(summary: OnnxModelSummary, fileName: string, notes: strin
   };
 }
 
+/**
+ * Reads `image_mean` or `image_std` from `metadata_props` as a comma-separated or JSON list of
+ * one number or one per channel. Returns null when the key is absent, and adds a note when its
+ * value cannot be used.
+ */
+function metadataNumbers(summary: OnnxModelSummary, key: 'image_mean' | 'image_std', channels: number, notes: string[]): number[] | null {
+  const text = summary.metadata[key];
+  if (text === undefined) return null;
+  const values = splitList(text).map(Number);
+  const usable = (values.length === 1 || values.length === channels) && values.every(Number.isFinite) && (key === 'image_mean' || values.every((value) => value !== 0));
+  if (!usable) {
+    notes.push(`The metadata_props ${key} "${text}" is not ${channels === 1 ? 'a number' : `1 or ${channels} numbers`}${key === 'image_std' ? ' other than 0' : ''}, so it is ignored.`);
+    return null;
+  }
+  return values;
+}
+
 function deriveImage(summary: OnnxModelSummary, fileName: string, notes: string[]): Record<string, unknown> & { input: string } {
   const input = summary.inputs[0]!;
   const layout = imageLayout(input)!;
   if (!isFloatTensor(input)) unsupportedInput(fileName, input, 'only float32 image inputs are implemented');
-  if (layout.channels !== 1) unsupportedInput(fileName, input, 'only grayscale (one-channel) image models are implemented so far');
+  const rgb = layout.channels === 3;
+
+  // Normalisation is applied only when the model's metadata gives both the mean and the standard deviation.
+  const mean = metadataNumbers(summary, 'image_mean', layout.channels, notes);
+  const std = metadataNumbers(summary, 'image_std', layout.channels, notes);
+  const normalize = mean !== null && std !== null;
+  if ((mean === null) !== (std === null)) {
+    notes.push(`The metadata_props give ${mean ? 'image_mean' : 'image_std'} without ${mean ? 'image_std' : 'image_mean'}, so the images are not normalized.`);
+  }
+
+  const kind = rgb ? 'RGB (red, green, blue channels in that order, transparency composited over white)' : 'grayscale';
+  const scaling = normalize
+    ? `scaled to 0-1, then normalized with image_mean [${mean.join(', ')}] and image_std [${std.join(', ')}] from the model's metadata_props`
+    : 'scaled to 0-1 with no normalization. Set image_mean and image_std below if the model was trained otherwise';
   notes.push(
-    `The input "${input.name}" ${formatShape(input)} is read as ${layout.layout} grayscale images of ${layout.width}x${layout.height} pixels, ` +
-      'scaled to 0-1 with no normalization. Download the manifest and set image_mean and image_std if the model was trained otherwise.',
+    `The input "${input.name}" ${formatShape(input)} is read as ${layout.layout} ${kind} images of ${layout.width}x${layout.height} pixels, ` +
+      `padded to a square with the border colour, resized by area averaging and ${scaling}.`,
   );
   return {
     input: input.name,
     layout: layout.layout,
-    num_channels: 1,
-    do_convert_grayscale: true,
+    num_channels: rgb ? 3 : 1,
+    ...(rgb ? { do_convert_rgb: true } : { do_convert_grayscale: true }),
     do_pad_square: true,
     pad_value: 'background',
     do_resize: true,
@@ -186,9 +216,9 @@ function deriveImage(summary: OnnxModelSummary, fileName: string, notes: string[
     background_threshold: 0.5,
     do_rescale: true,
     rescale_factor: 1 / 255,
-    do_normalize: false,
-    image_mean: [0],
-    image_std: [1],
+    do_normalize: normalize,
+    image_mean: mean ?? (rgb ? [0, 0, 0] : [0]),
+    image_std: std ?? (rgb ? [1, 1, 1] : [1]),
   };
 }
 

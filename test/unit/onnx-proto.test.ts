@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { checkRunnable, deriveManifest } from '../../src/shared/derive-manifest';
 import { TandemError } from '../../src/shared/errors';
 import { readOnnxModel, removeZipMaps } from '../../src/shared/onnx-proto';
+import { PNG } from 'pngjs';
+import { preprocessImage, type ImageSpec } from '../../src/worker/preprocess/image';
 
 const fixtures = 'test/fixtures/generated/byo';
 const stamp = join(fixtures, 'references.json');
@@ -73,5 +75,60 @@ describe('ONNX protobuf reader', () => {
     const labels = readOnnxModel(original, 'zipmap.onnx').nodes.find((node) => node.opType === 'ZipMap')!.stringLists.classlabels_strings;
     const { manifest } = deriveManifest(readOnnxModel(original, 'zipmap.onnx'), { name: 'zipmap.onnx', sha256: '0'.repeat(64), sizeBytes: original.length }, [{ ...replaced[0]!, labels: labels! }]);
     expect(manifest.output).toMatchObject({ name: 'probabilities', kind: 'probabilities', labels: ['cat', 'dog', 'bird'] });
+  });
+});
+
+describe('derived manifest of a colour image model', () => {
+  const derive = (name: string) => {
+    const bytes = bytesOf(name);
+    return deriveManifest(readOnnxModel(bytes, name), { name, sha256: '0'.repeat(64), sizeBytes: bytes.length }, []);
+  };
+
+  it('normalises with the mean and std of metadata_props', () => {
+    const { manifest, notes } = derive('image-rgb-nchw.onnx');
+    expect(manifest.image).toMatchObject({
+      layout: 'NCHW',
+      num_channels: 3,
+      do_convert_rgb: true,
+      size: { height: 8, width: 8 },
+      do_rescale: true,
+      do_normalize: true,
+      image_mean: [0.485, 0.456, 0.406],
+      image_std: [0.229, 0.224, 0.225],
+    });
+    expect(manifest.image!.do_convert_grayscale).toBeUndefined();
+    expect(notes.join(' ')).toContain('normalized with image_mean [0.485, 0.456, 0.406] and image_std [0.229, 0.224, 0.225]');
+  });
+
+  it('rescales to 0-1 with no normalisation by default', () => {
+    const { manifest, notes } = derive('image-rgb-nhwc.onnx');
+    expect(manifest.image).toMatchObject({ layout: 'NHWC', num_channels: 3, do_normalize: false, image_mean: [0, 0, 0], image_std: [1, 1, 1] });
+    expect(notes.join(' ')).toContain('scaled to 0-1 with no normalization');
+  });
+
+  for (const layout of ['nchw', 'nhwc']) {
+    it(`matches the numpy references on onnxruntime-node (${layout})`, async () => {
+      const { manifest } = derive(`image-rgb-${layout}.onnx`);
+      const spec = manifest.image as unknown as ImageSpec;
+      const session = await ort.InferenceSession.create(bytesOf(`image-rgb-${layout}.onnx`));
+      const reference = references[`image_rgb_${layout}`];
+      for (const [name, expected] of Object.entries<{ logits: number[] }>(reference.images)) {
+        const png = PNG.sync.read(Buffer.from(bytesOf(name)));
+        const { tensor } = preprocessImage(png.data, png.width, png.height, spec);
+        const shape = layout === 'nchw' ? [1, 3, png.height, png.width] : [1, png.height, png.width, 3];
+        const result = await session.run({ pixels: new ort.Tensor('float32', tensor, shape) });
+        const logits = result.logits!.data as Float32Array;
+        expected.logits.forEach((value, k) => expect(Math.abs(logits[k]! - value), `${name} logit ${k}`).toBeLessThanOrEqual(1e-4));
+      }
+    });
+  }
+
+  it('ignores an image_std with a zero', () => {
+    const summary = readOnnxModel(bytesOf('image-rgb-nhwc.onnx'), 'model.onnx');
+    summary.metadata = { ...summary.metadata, image_mean: '0.5', image_std: '[1, 0, 1]' };
+    const { manifest, notes } = deriveManifest(summary, { name: 'model.onnx', sha256: '0'.repeat(64), sizeBytes: 1 }, []);
+    expect(manifest.image!.do_normalize).toBe(false);
+    expect(notes).toContain('The metadata_props image_std "[1, 0, 1]" is not 1 or 3 numbers other than 0, so it is ignored.');
+    expect(notes).toContain('The metadata_props give image_mean without image_std, so the images are not normalized.');
   });
 });
