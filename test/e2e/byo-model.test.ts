@@ -213,6 +213,92 @@ describe('bring your own model on wasm', () => {
     names.forEach((name, i) => expect(maxDifference(logits[i]!, references.image_nhwc.images[name].logits)).toBeLessThanOrEqual(tolerance));
   });
 
+  /** Returns each image's logits and preview from the worker's real-time path. */
+  async function predictImages(paths: string[]): Promise<{ logits: number[]; preview: number[] }[]> {
+    const images = paths.map((path) => [...readFileSync(path)]);
+    return page.evaluate(async (files) => {
+      const { client, model } = window.tandem!;
+      const results: { logits: number[]; preview: number[] }[] = [];
+      for (const bytes of files) {
+        const result = await client.predictImage(model.id, new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+        results.push({ logits: result.logits, preview: Array.from(result.preview) });
+      }
+      return results;
+    }, images);
+  }
+
+  for (const layout of ['NCHW', 'NHWC'] as const) {
+    it(`classifies colour images with an ${layout} model`, async () => {
+      const reference = references[`image_rgb_${layout.toLowerCase()}`];
+      const names = Object.keys(reference.images);
+      const size: number = reference.size;
+      await openModelFile(page, [fixture(`image-rgb-${layout.toLowerCase()}.onnx`)]);
+      await expect.poll(() => page.locator('tandem-image-panel').count()).toBe(1);
+      const notes = (await page.locator('[data-testid=info-notes]').textContent()) ?? '';
+      expect(notes).toContain(`is read as ${layout} RGB (red, green, blue channels in that order`);
+      expect(notes).toContain(
+        layout === 'NCHW' ? 'normalized with image_mean [0.485, 0.456, 0.406] and image_std [0.229, 0.224, 0.225]' : 'scaled to 0-1 with no normalization',
+      );
+
+      // Real time: the logits match numpy's, and the preview is the PNG's own RGB pixels, since
+      // the image is already the model's size.
+      const results = await predictImages(names.map(fixture));
+      names.forEach((name, i) => {
+        expect(maxDifference(results[i]!.logits, reference.images[name].logits), name).toBeLessThanOrEqual(tolerance);
+        expect(results[i]!.preview, name).toEqual(reference.images[name].pixels);
+      });
+
+      // The page draws that preview in colour.
+      await page.locator('[data-testid=image-input]').setInputFiles(fixture(names[0]!));
+      const view = page.locator('[data-testid=model-view]');
+      await expect.poll(() => view.getAttribute('aria-label'), { timeout: 30_000 }).toBe('The colour image the model classified');
+      const drawn: number[] = await view.evaluate((canvas: HTMLCanvasElement) => {
+        const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+        return Array.from(data).filter((_, i) => i % 4 !== 3);
+      });
+      expect(drawn).toEqual(reference.images[names[0]!].pixels);
+      expect(await page.locator('figcaption', { hasText: 'What the model sees' }).textContent()).toContain(`${size} × ${size} colour pixels`);
+
+      // Batch: the five images and a file that is not an image, which gets a row error alone.
+      const before = await page.locator('[data-testid=job]').count();
+      await page.locator('[data-testid=images-input]').setInputFiles([...names.map(fixture), fixture('regressor.csv')]);
+      await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 120_000 }).toBe(before + 1);
+      const job = page.locator('[data-testid=job]').first();
+      expect(await job.getAttribute('data-status')).toBe('completed');
+      const exported = parseCsv(await exportJob(page, (await job.getAttribute('data-job-id'))!));
+      expect(exported.map((row) => row.file)).toEqual([...names, 'regressor.csv']);
+      expect(exported[5]!.error).toContain('it is not an image');
+      const labels: string[] = reference.labels;
+      const expected: number[][] = names.map((name) => reference.images[name].probabilities);
+      const good = exported.slice(0, 5);
+      expect(good.map((row) => row.error)).toEqual(['', '', '', '', '']);
+      expect(good.map((row) => row.prediction)).toEqual(expected.map((row) => labels[row.indexOf(Math.max(...row))]));
+      expect(maxDifference(good.map((row) => Number(row.probability)), expected.map((row) => Math.max(...row)))).toBeLessThanOrEqual(tolerance);
+    });
+  }
+
+  it('applies an edited image_mean and image_std', async () => {
+    const reference = references.image_rgb_nhwc;
+    const names = Object.keys(reference.images);
+    // The NHWC colour model is still open from the test before.
+    await page.locator('[data-testid=mapping-image-mean]').fill('0.5, 0.4');
+    await page.locator('[data-testid=mapping-image-std]').fill('0.25, 0.2, 0.5');
+    await page.locator('[data-testid=mapping-apply]').click();
+    expect(await page.locator('[data-testid=mapping-error]').textContent()).toBe(
+      'The image_mean "0.5, 0.4" has 2 values, but the model takes 3 channels. Give 1 or 3 values.',
+    );
+
+    await page.locator('[data-testid=mapping-image-mean]').fill(reference.edited.image_mean.join(', '));
+    await page.locator('[data-testid=mapping-apply]').click();
+    // The page loads the model again with the edited manifest.
+    await expect
+      .poll(() => page.evaluate(() => (window.tandem?.model.manifest.image as { image_mean?: number[] } | undefined)?.image_mean), { timeout: 60_000 })
+      .toEqual(reference.edited.image_mean);
+    expect(await page.evaluate(() => window.tandem!.model.manifest.image!.do_normalize)).toBe(true);
+    const results = await predictImages(names.map(fixture));
+    names.forEach((name, i) => expect(maxDifference(results[i]!.logits, reference.images[name].edited_logits), name).toBeLessThanOrEqual(tolerance));
+  });
+
   it('marks an operator WebGPU lacks', async () => {
     await openModelFile(page, [fixture('rounding.onnx')]);
     expect(await page.locator('[data-testid=info-operators] li[data-op=Round]').getAttribute('data-webgpu')).toBe('false');

@@ -196,6 +196,59 @@ def image_nhwc(refs):
     refs["image_nhwc"] = {"images": images, "labels": ["circle", "square", "line"]}
 
 
+def image_rgb(refs, key, layout, size, metadata, edited=None):
+    """A colour image model: [N, 3, H, W] (NCHW) or [N, H, W, 3] (NHWC) -> logits [N, 3].
+
+    The test images are PNGs of exactly the model's size with random colours, so the app does
+    no padding or resizing and the reference input is the PNG's own pixels, rescaled and
+    normalised per channel as the derived manifest says. `edited` gives another mean and standard
+    deviation, as a user sets them in the model info panel, with the logits they give. A Reshape and a MatMul make every
+    logit depend on each value's position, so a wrong layout or channel order changes them.
+    """
+    shape = ["N", 3, size, size] if layout == "NCHW" else ["N", size, size, 3]
+    w = (rng.normal(size=(3 * size * size, 3)) * 0.1).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Reshape", ["pixels", "shape"], ["flat"]),
+            helper.make_node("MatMul", ["flat", "w"], ["logits"]),
+        ],
+        f"tiny_rgb_{layout.lower()}",
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
+        [init("w", w), numpy_helper.from_array(np.array([-1, 3 * size * size], dtype=np.int64), "shape")],
+    )
+    labels = ["red", "green", "blue"]
+    save(make_model(graph, metadata={"class_labels": ",".join(labels), **metadata}), f"image-rgb-{layout.lower()}.onnx")
+
+    mean = np.array(json.loads(metadata["image_mean"]) if "image_mean" in metadata else [0, 0, 0], dtype=np.float64)
+    std = np.array(json.loads(metadata["image_std"]) if "image_std" in metadata else [1, 1, 1], dtype=np.float64)
+    images = {}
+    for i in range(5):
+        pixels = rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+        # Pure primaries in three corners: a swap of red and blue would change these values most.
+        pixels[0, 0] = (255, 0, 0)
+        pixels[0, -1] = (0, 255, 0)
+        pixels[-1, 0] = (0, 0, 255)
+        name = f"rgb-{layout.lower()}-{i}.png"
+        Image.fromarray(pixels, mode="RGB").save(OUT / name)
+
+        def logits_of(mean, std):
+            x = (pixels.astype(np.float64) / 255.0 - np.asarray(mean, dtype=np.float64)) / np.asarray(std, dtype=np.float64)  # [H, W, C]
+            if layout == "NCHW":
+                x = x.transpose(2, 0, 1)
+            return (x.astype(np.float32).reshape(1, -1) @ w)[0]
+
+        logits = logits_of(mean, std)
+        images[name] = {
+            "logits": [fmt(v) for v in logits],
+            "probabilities": [fmt(v) for v in softmax(logits[None, :])[0]],
+            "pixels": pixels.reshape(-1).tolist(),
+        }
+        if edited:
+            images[name]["edited_logits"] = [fmt(v) for v in logits_of(edited["image_mean"], edited["image_std"])]
+    refs[key] = {"images": images, "labels": labels, "size": size, **({"edited": edited} if edited else {})}
+
+
 def map_type(key_type, value_type):
     """Return a TypeProto for map(key_type, value_type); onnx 1.12's helper has no function for it."""
     proto = onnx.TypeProto()
@@ -279,6 +332,9 @@ def main():
     fixed_batch(refs)
     two_inputs(refs)
     image_nhwc(refs)
+    # ImageNet's mean and standard deviation, as many exported models record them.
+    image_rgb(refs, "image_rgb_nchw", "NCHW", 8, {"image_mean": "[0.485, 0.456, 0.406]", "image_std": "[0.229, 0.224, 0.225]"})
+    image_rgb(refs, "image_rgb_nhwc", "NHWC", 6, {}, edited={"image_mean": [0.5, 0.4, 0.3], "image_std": [0.25, 0.2, 0.5]})
     zipmap(refs)
     webgpu_fallback(refs)
     bad_files()
