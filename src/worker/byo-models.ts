@@ -13,6 +13,7 @@ import { parseManifest, type ModelManifest } from '../shared/manifest';
 import { readOnnxModel, removeZipMaps, type OnnxModelSummary } from '../shared/onnx-proto';
 import { openDatabase, type Database, type StoredModelRecord } from '../storage/db';
 import { deleteStoredModel, getStoredModel, putStoredModel } from '../storage/models';
+import { checkImageSection, type ImageSpec } from './preprocess/image';
 import { webGpuImplements } from './webgpu-operators';
 
 const log = createLogger('byo');
@@ -101,6 +102,7 @@ export async function openModel(request: OpenModelRequest): Promise<string> {
   let notes: string[];
   if (request.manifest !== undefined) {
     manifest = parseManifest(request.manifest, `${fileName} manifest`);
+    if (manifest.image) checkImageSection(manifest.image as unknown as ImageSpec, fileName);
     if (manifest.model.sha256 !== hash) {
       throw new TandemError(
         'integrity-mismatch',
@@ -159,6 +161,7 @@ export async function updateStoredManifest(sha: string, manifestJson: unknown): 
   if (!record) throw new TandemError('model-load-failed', `The opened model ${sha} is no longer stored in this browser. Open the model file again.`);
   const manifest = parseManifest(manifestJson, `the edited manifest of ${record.fileName}`);
   if (manifest.model.sha256 !== sha) throw new TandemError('invalid-manifest', 'The edited manifest must keep the model\'s "model.sha256".');
+  if (manifest.image) checkImageSection(manifest.image as unknown as ImageSpec, record.fileName);
   await putStoredModel(database, { ...record, manifest, savedAt: Date.now() });
   return `${storedModelScheme}${sha}`;
 }

@@ -13,6 +13,7 @@ import { bytesToHex, sha256 } from '../shared/hash';
 import { checkModelBytes } from '../shared/integrity';
 import { recallBackendChoice, rememberBackendChoice } from '../storage/settings';
 import { describeModel, readStoredModel, storedModelScheme } from './byo-models';
+import { checkImageSection, type ImageSpec } from './preprocess/image';
 
 const log = createLogger('models');
 
@@ -132,6 +133,7 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   // A model the user opened (`stored:<sha256>`) is read from IndexedDB instead of fetched.
   const stored = manifestUrl.startsWith(storedModelScheme) ? await readStoredModel(manifestUrl) : null;
   const manifest = stored ? stored.manifest : await fetchManifest(manifestUrl);
+  if (manifest.image) checkImageSection(manifest.image as unknown as ImageSpec, manifest.model.file);
   const fetched = stored ? Promise.resolve(stored.bytes) : fetchModelBytes(new URL(manifest.model.file, manifestUrl).href, manifest.model.sha256);
   // A choice `auto` remembered for this model and device is used without probing WebGPU again,
   // so a return visit loads one runtime build and compiles the model once.

@@ -316,6 +316,13 @@ describe('bring your own model on wasm', () => {
     expect(await openRejected(page, fixture('unknown-operator.onnx'))).toContain('uses the operator FancyScaler (domain com.example), which ONNX Runtime Web does not implement');
     expect(await openRejected(page, fixture('regressor.csv'))).toBe('"regressor.csv" is not a .onnx model file. Choose a file whose name ends in .onnx.');
 
+    // A manifest whose image settings the preprocessing lacks is rejected when the model opens.
+    await page.locator('[data-testid=open-model-file]').setInputFiles([fixture('image-rgb-nhwc.onnx'), fixture('bad-image-manifest/manifest.json')]);
+    const manifestProblem = page.locator('[data-testid=open-model-error]');
+    await expect.poll(() => manifestProblem.textContent(), { timeout: 30_000 }).toContain(
+      'The manifest of the model "image-rgb-nhwc.onnx" has image settings Tandem does not implement: image_mean [0.5,0.5] (give 1 or 3 numbers).',
+    );
+
     // A size limit below the file's size (here from the page address) rejects it before reading.
     await page.goto(`${served.url}?backend=wasm&max_model_mb=0.0001`);
     await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe('wasm');

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   contentBox,
   crop,
+  checkImageSection,
   estimateBackground,
   type ImageSpec,
   interleave,
@@ -512,5 +513,19 @@ describe("preprocessImage with three channels", () => {
     expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_normalize: true, image_mean: [0, 0] })).toThrow(/image_mean \[0,0\] \(give 1 or 3 numbers\)/);
     expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, do_normalize: true, image_std: [1, 0, 1] })).toThrow(/divides by zero/);
     expect(() => preprocessImage(RGBA_2X2, 2, 2, { ...RGB_SPEC, num_channels: 4 as 3 })).toThrow(/num_channels 4 \(only 1 or 3\)/);
+  });
+});
+
+describe("checkImageSection", () => {
+  it("accepts the shipped and RGB specs", () => {
+    expect(() => checkImageSection(productPhotoManifest.image, "model.onnx")).not.toThrow();
+    expect(() => checkImageSection(RGB_SPEC, "model.onnx")).not.toThrow();
+  });
+
+  it("names every unsupported setting", () => {
+    const spec = { ...RGB_SPEC, resample: "bicubic" as "area", do_normalize: true, image_std: [1, 1] };
+    expect(() => checkImageSection(spec, "model.onnx")).toThrow(
+      'The manifest of the model "model.onnx" has image settings Tandem does not implement: resample "bicubic" (only "area"), image_std [1,1] (give 1 or 3 numbers).',
+    );
   });
 });

@@ -9,6 +9,7 @@ are computed with numpy from the same weights, independently of any ONNX runtime
 to references.json.
 """
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -249,6 +250,29 @@ def image_rgb(refs, key, layout, size, metadata, edited=None):
     refs[key] = {"images": images, "labels": labels, "size": size, **({"edited": edited} if edited else {})}
 
 
+def bad_image_manifest():
+    """A manifest for the NHWC colour model whose image_mean has two values for three channels."""
+    model = OUT / "image-rgb-nhwc.onnx"
+    manifest = {
+        "manifest_version": 1,
+        "name": "image-rgb-nhwc",
+        "title": "Colour model with a bad mean",
+        "version": "1",
+        "task": "multiclass-classification",
+        "model": {"file": model.name, "sha256": hashlib.sha256(model.read_bytes()).hexdigest()},
+        "signature": {"inputs": [], "outputs": []},
+        "image": {
+            "input": "pixels", "layout": "NHWC", "num_channels": 3, "do_convert_rgb": True,
+            "do_pad_square": True, "pad_value": "background", "do_resize": True, "size": {"height": 6, "width": 6},
+            "resample": "area", "do_invert_light_background": False, "background_threshold": 0.5,
+            "do_rescale": True, "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.5, 0.5], "image_std": [0.25, 0.25, 0.25],
+        },
+        "output": {"name": "logits", "kind": "logits", "labels": ["red", "green", "blue"]},
+    }
+    (OUT / "bad-image-manifest").mkdir(exist_ok=True)
+    (OUT / "bad-image-manifest" / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def map_type(key_type, value_type):
     """Return a TypeProto for map(key_type, value_type); onnx 1.12's helper has no function for it."""
     proto = onnx.TypeProto()
@@ -338,6 +362,7 @@ def main():
     zipmap(refs)
     webgpu_fallback(refs)
     bad_files()
+    bad_image_manifest()
     (OUT / "references.json").write_text(json.dumps(refs, indent=1) + "\n")
     print(f"wrote test models and references to {OUT}")
 

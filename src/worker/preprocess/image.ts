@@ -5,6 +5,8 @@
 // and stay unrounded until the 0-255 preview. A colour image is three such planes (red, green,
 // blue) one after another, so padding and resizing run on each plane with the gray functions.
 
+import { TandemError } from "../../shared/errors";
+
 /** The `image` section of a model manifest (docs/manifest.md). */
 export interface ImageSpec {
   /** Name of the graph input that receives the tensor. */
@@ -267,8 +269,8 @@ export function toTensor(gray: Float32Array, image: ImageSpec): Float32Array {
   return tensor;
 }
 
-/** Rejects manifest settings this module does not implement. */
-function checkImageSpec(image: ImageSpec): void {
+/** Lists the manifest settings this module does not implement, each with what it accepts. */
+export function unsupportedImageSettings(image: ImageSpec): string[] {
   const unsupported: string[] = [];
   const channels = image.num_channels;
   if (image.layout !== "NCHW" && image.layout !== "NHWC") unsupported.push(`layout "${image.layout}" (only "NCHW" or "NHWC")`);
@@ -293,6 +295,26 @@ function checkImageSpec(image: ImageSpec): void {
       unsupported.push(`image_std ${JSON.stringify(image.image_std)} (a standard deviation of 0 divides by zero)`);
     }
   }
+  return unsupported;
+}
+
+/**
+ * Rejects, when a model loads or opens, an image section with settings this module does not
+ * implement, so the user gets one message naming them instead of an error on every image.
+ */
+export function checkImageSection(image: ImageSpec, modelFile: string): void {
+  const unsupported = unsupportedImageSettings(image);
+  if (unsupported.length === 0) return;
+  throw new TandemError(
+    "invalid-manifest",
+    `The manifest of the model "${modelFile}" has image settings Tandem does not implement: ${unsupported.join(", ")}. ` +
+      'Change them in the manifest\'s "image" section; docs/manifest.md lists the accepted settings.',
+  );
+}
+
+/** Rejects manifest settings this module does not implement. */
+function checkImageSpec(image: ImageSpec): void {
+  const unsupported = unsupportedImageSettings(image);
   if (unsupported.length > 0) {
     throw new Error(`unsupported image settings in the manifest: ${unsupported.join(", ")}`);
   }
