@@ -322,8 +322,9 @@ function checkImageSpec(image: ImageSpec): void {
 
 /**
  * Converts RGBA pixels to three planes (red, then green, then blue), compositing partly
- * transparent pixels over white as Hugging Face's `convert_rgb` does. Opaque pixels keep their
- * values exactly.
+ * transparent pixels over white, as the grayscale step does. Opaque pixels keep their values
+ * exactly. NOTE: PIL's plain `convert("RGB")` drops alpha instead, so a model trained on
+ * transparent images converted that way sees other values for their transparent pixels.
  */
 export function toRgbPlanes(rgba: ArrayLike<number>, width: number, height: number): Float32Array {
   checkDimensions(width, height);
