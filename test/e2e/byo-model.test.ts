@@ -51,6 +51,20 @@ function maxDifference(actual: number[], expected: number[]): number {
   return Math.max(...actual.map((value, i) => Math.abs(value - expected[i]!)));
 }
 
+/** Returns each image's logits and preview from the worker's real-time path. */
+async function predictImages(page: Page, paths: string[]): Promise<{ logits: number[]; preview: number[] }[]> {
+  const images = paths.map((path) => [...readFileSync(path)]);
+  return page.evaluate(async (files) => {
+    const { client, model } = window.tandem!;
+    const results: { logits: number[]; preview: number[] }[] = [];
+    for (const bytes of files) {
+      const result = await client.predictImage(model.id, new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
+      results.push({ logits: result.logits, preview: Array.from(result.preview) });
+    }
+    return results;
+  }, images);
+}
+
 describe('bring your own model on wasm', () => {
   let served: Served;
   let launched: LaunchedBrowser;
@@ -213,20 +227,6 @@ describe('bring your own model on wasm', () => {
     names.forEach((name, i) => expect(maxDifference(logits[i]!, references.image_nhwc.images[name].logits)).toBeLessThanOrEqual(tolerance));
   });
 
-  /** Returns each image's logits and preview from the worker's real-time path. */
-  async function predictImages(paths: string[]): Promise<{ logits: number[]; preview: number[] }[]> {
-    const images = paths.map((path) => [...readFileSync(path)]);
-    return page.evaluate(async (files) => {
-      const { client, model } = window.tandem!;
-      const results: { logits: number[]; preview: number[] }[] = [];
-      for (const bytes of files) {
-        const result = await client.predictImage(model.id, new Blob([new Uint8Array(bytes)], { type: 'image/png' }));
-        results.push({ logits: result.logits, preview: Array.from(result.preview) });
-      }
-      return results;
-    }, images);
-  }
-
   for (const layout of ['NCHW', 'NHWC'] as const) {
     it(`classifies colour images with an ${layout} model`, async () => {
       const reference = references[`image_rgb_${layout.toLowerCase()}`];
@@ -242,7 +242,7 @@ describe('bring your own model on wasm', () => {
 
       // Real time: the logits match numpy's, and the preview is the PNG's own RGB pixels, since
       // the image is already the model's size.
-      const results = await predictImages(names.map(fixture));
+      const results = await predictImages(page, names.map(fixture));
       names.forEach((name, i) => {
         expect(maxDifference(results[i]!.logits, reference.images[name].logits), name).toBeLessThanOrEqual(tolerance);
         expect(results[i]!.preview, name).toEqual(reference.images[name].pixels);
@@ -295,7 +295,7 @@ describe('bring your own model on wasm', () => {
       .poll(() => page.evaluate(() => (window.tandem?.model.manifest.image as { image_mean?: number[] } | undefined)?.image_mean), { timeout: 60_000 })
       .toEqual(reference.edited.image_mean);
     expect(await page.evaluate(() => window.tandem!.model.manifest.image!.do_normalize)).toBe(true);
-    const results = await predictImages(names.map(fixture));
+    const results = await predictImages(page, names.map(fixture));
     names.forEach((name, i) => expect(maxDifference(results[i]!.logits, reference.images[name].edited_logits), name).toBeLessThanOrEqual(tolerance));
   });
 
@@ -359,6 +359,17 @@ describe('bring your own model on webgpu', () => {
     const jobId = await scoreFile(page, fixture('rounding.csv'));
     const exported = parseCsv(await exportJob(page, jobId));
     expect(maxDifference(exported.map((row) => Number(row.prediction)), references.rounding.outputs)).toBeLessThanOrEqual(tolerance);
+    await page.close();
+  });
+
+  it('classifies colour images on WebGPU', async () => {
+    const page = await launched.context.newPage();
+    await openApp(page, served.url, 'webgpu');
+    await openModelFile(page, [fixture('image-rgb-nchw.onnx')], 'webgpu');
+    const reference = references.image_rgb_nchw;
+    const names = Object.keys(reference.images);
+    const results = await predictImages(page, names.map(fixture));
+    names.forEach((name, i) => expect(maxDifference(results[i]!.logits, reference.images[name].logits), name).toBeLessThanOrEqual(tolerance));
     await page.close();
   });
 });
