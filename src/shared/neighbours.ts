@@ -69,11 +69,9 @@ class TopNeighbours {
 
 /**
  * Embeddings of a catalogue, one row of `dimensions` values per item in one contiguous
- * Float32Array, searched exactly by brute force.
- *
- * NOTE: the search is exact at every size; there is no approximate index for large catalogues.
- * A query costs time linear in the catalogue, so above about 100,000 items of 128 values it takes
- * about a frame or more (an estimate from `npm run bench` at 10,000 items).
+ * Float32Array, searched exactly by brute force. A query costs time linear in the catalogue, so
+ * catalogues above 100,000 items are searched through an HNSW index instead
+ * (approximate-neighbours.ts), which keeps this matrix for rows and scores.
  */
 export class EmbeddingIndex {
   readonly size: number;
