@@ -321,7 +321,8 @@ export class SimilarPanel extends LitElement {
       <h3>Most similar to ${query}</h3>
       <p class="muted" data-testid="similar-timing">
         ${plural(result.neighbours.length, 'product', 'products')} of ${count.format(result.catalogueSize)} in
-        ${result.computeMs.toFixed(1)} ms (${result.queueMs.toFixed(1)} ms queued).
+        ${result.computeMs.toFixed(1)} ms (${result.queueMs.toFixed(1)} ms queued),
+        <span data-testid="similar-search">${result.search === 'exact' ? 'exact search' : 'approximate search (HNSW index)'}</span>.
       </p>
       <ul class="products" data-testid="similar-products" data-query=${result.queryIndex ?? 'photo'}>
         ${result.neighbours.map((neighbour) => html`<li>${this.renderProduct(neighbour, 'similar-product')}</li>`)}

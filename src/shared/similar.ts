@@ -15,6 +15,8 @@ export interface CatalogueSummary {
   jobId: string;
   /** The job's rows left out because they have a row error. */
   skipped: number;
+  /** Which search answers queries once the catalogue is loaded. */
+  search: 'exact' | 'approximate';
 }
 
 /** Options for making a catalogue from an image job. */
@@ -25,6 +27,11 @@ export interface CatalogueOptions {
   name?: string;
   /** A URL per input row of the job, in input order, for pages that show the products' photos. */
   urls?: string[];
+  /**
+   * `approximate` builds the HNSW index at any size, to compare it with the exact search on a small
+   * catalogue. Defaults to `auto`: exact up to 100,000 products, approximate above.
+   */
+  search?: 'auto' | 'approximate';
 }
 
 /** One product of a catalogue. */
@@ -58,6 +65,11 @@ export interface SimilarResult {
   /** The query product's index, or null for a photo from outside the catalogue. */
   queryIndex: number | null;
   catalogueSize: number;
+  /**
+   * Which search answered: `exact` compares the query with every product, `approximate` walks
+   * an HNSW graph (hnswlib-wasm), used above 100,000 products, and may miss a few neighbours.
+   */
+  search: 'exact' | 'approximate';
   previewWidth: number;
   previewHeight: number;
   /** Time waiting in the real-time queue, and computing (embedding a photo and the search), in milliseconds. */

@@ -90,6 +90,8 @@ export interface CatalogueRecord {
   /** The image job the catalogue was embedded by; the job may since have been deleted. */
   jobId: string;
   items: CatalogueItem[];
+  /** Set when the catalogue was made with the approximate index forced; absent means `auto`. */
+  search?: 'approximate';
 }
 
 export interface StoredFiles {

@@ -7,7 +7,8 @@
  */
 import { InvalidValueError, TandemError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
-import { EmbeddingIndex, type Neighbour } from '../shared/neighbours';
+import { buildNeighbourSearch, exactSearchLimit, type NeighbourSearch } from '../shared/approximate-neighbours';
+import type { Neighbour } from '../shared/neighbours';
 import type { CatalogueOptions, CataloguePage, CatalogueProduct, CatalogueSummary, SimilarResult } from '../shared/similar';
 import { getCatalogue, listCatalogues, putCatalogue } from '../storage/catalogues';
 import type { CatalogueItem, CatalogueRecord, Database, JobRecord } from '../storage/db';
@@ -28,7 +29,12 @@ export const maxNeighbours = 100;
 
 interface LoadedCatalogue {
   record: CatalogueRecord;
-  index: EmbeddingIndex;
+  index: NeighbourSearch;
+}
+
+/** The search a catalogue gets: the one it was made with, or by its size. */
+function searchOf(record: CatalogueRecord): 'exact' | 'approximate' {
+  return record.search === 'approximate' || record.items.length > exactSearchLimit ? 'approximate' : 'exact';
 }
 
 function summaryOf(record: CatalogueRecord, dimensions: number, skipped = 0): CatalogueSummary {
@@ -41,6 +47,7 @@ function summaryOf(record: CatalogueRecord, dimensions: number, skipped = 0): Ca
     createdAt: record.createdAt,
     jobId: record.jobId,
     skipped,
+    search: searchOf(record),
   };
 }
 
@@ -85,6 +92,9 @@ export class Catalogues {
     }
     const model = getModel(job.modelId);
     requireEmbedding(model);
+    if (options.search !== undefined && options.search !== 'auto' && options.search !== 'approximate') {
+      throw new TandemError('invalid-input', `search must be "auto" or "approximate", not ${JSON.stringify(options.search)}.`);
+    }
     if (options.urls && options.urls.length !== job.rowsDone) {
       throw new TandemError('invalid-input', `${options.urls.length} URLs were given for a job of ${job.rowsDone} images; give one URL per image, in input order.`);
     }
@@ -124,6 +134,7 @@ export class Catalogues {
       jobId: job.id,
       items,
     };
+    if (options.search === 'approximate') record.search = 'approximate';
     const loaded = this.build(db, record);
     this.loaded.set(record.id, loaded);
     try {
@@ -211,6 +222,7 @@ export class Catalogues {
       neighbours: neighbours.map(({ index, score }) => ({ ...productOf(catalogue.record.items[index]!, index), score })),
       queryIndex,
       catalogueSize: catalogue.index.size,
+      search: catalogue.index.kind,
       previewWidth: width,
       previewHeight: height,
       queueMs,
@@ -233,7 +245,13 @@ export class Catalogues {
     return loaded;
   }
 
-  /** Reads the products' embeddings from the image result cache into one matrix. */
+  /**
+   * Reads the products' embeddings from the image result cache into one matrix and builds its
+   * search: exact up to `exactSearchLimit` products, an HNSW graph above.
+   *
+   * NOTE: the graph is built on the worker's thread, so above the limit a catalogue takes about a
+   * minute to load (110,000 products in Node), and other requests wait for it.
+   */
   private async build(db: Database, record: CatalogueRecord): Promise<LoadedCatalogue> {
     const dimensions = requireEmbedding(getModel(record.modelId));
     const matrix = new Float32Array(record.items.length * dimensions);
@@ -251,6 +269,8 @@ export class Catalogues {
         matrix.set(embedding, (start + i) * dimensions);
       });
     }
-    return { record, index: new EmbeddingIndex(matrix, dimensions) };
+    const index = await buildNeighbourSearch(matrix, dimensions, record.search === 'approximate' ? 0 : exactSearchLimit);
+    if (index.kind === 'approximate') log.info(`catalogue ${record.id}: approximate index built for ${index.size} products`);
+    return { record, index };
   }
 }
