@@ -43,9 +43,9 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
   const index = new Map<string, number>();
   header.forEach((name, position) => {
     const key = normalizeName(name);
-    // With duplicate header names the first one wins, as in most spreadsheet tools.
     if (!index.has(key)) index.set(key, position);
   });
+  rejectDuplicateInputs(header, tabular);
 
   const featureColumns = tabular.features.map((feature) => findColumn(index, [feature.name, ...(feature.aliases ?? [])]));
   const missing = tabular.features.filter((_, i) => featureColumns[i] === -1);
@@ -66,6 +66,34 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
     idColumn: findColumn(index, tabular.id_columns),
     labelColumn: label ? findColumn(index, [label.name, ...(label.aliases ?? [])]) : -1,
   };
+}
+
+/**
+ * Throws `duplicate-columns` when two columns whose names match after normalisation could feed the
+ * same feature, label or ID, because picking either one silently would score the wrong values.
+ * Duplicates among the pass-through columns are allowed.
+ */
+function rejectDuplicateInputs(header: readonly string[], tabular: TabularSpec): void {
+  const used = new Set<string>();
+  for (const feature of tabular.features) [feature.name, ...(feature.aliases ?? [])].forEach((name) => used.add(normalizeName(name)));
+  if (tabular.label) [tabular.label.name, ...(tabular.label.aliases ?? [])].forEach((name) => used.add(normalizeName(name)));
+  tabular.id_columns.forEach((name) => used.add(normalizeName(name)));
+
+  const positions = new Map<string, number[]>();
+  header.forEach((name, position) => {
+    const key = normalizeName(name);
+    if (used.has(key)) positions.set(key, [...(positions.get(key) ?? []), position]);
+  });
+  for (const columns of positions.values()) {
+    if (columns.length < 2) continue;
+    const names = columns.map((position) => `"${header[position]}" (column ${position + 1})`).join(', ');
+    throw new TandemError(
+      'duplicate-columns',
+      `The file has ${columns.length} columns named ${header[columns[0]!]}: ${names}. ` +
+        `Column names are compared ignoring case, spaces, underscores and hyphens, so the model cannot tell which one to read. ` +
+        `Rename or remove one of them and choose the file again.`,
+    );
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ export type TandemErrorCode =
   | 'model-load-failed'
   | 'integrity-mismatch'
   | 'missing-columns'
+  | 'duplicate-columns'
   | 'empty-file'
   | 'file-read-failed'
   | 'invalid-input'

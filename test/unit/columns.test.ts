@@ -24,7 +24,7 @@ function rejectionOf(header: string[]): TandemError {
     if (error instanceof TandemError) return error;
     throw error;
   }
-  throw new Error('matchColumns accepted a header with missing features.');
+  throw new Error('matchColumns accepted a header it should reject.');
 }
 
 describe('normalizeName', () => {
@@ -145,12 +145,28 @@ describe('matchColumns', () => {
     expect(mapping.featureColumns).not.toContain(header.length - 1);
   });
 
-  it('takes first duplicate column', () => {
-    const header = [...modeldataHeader, 'Tenure', 'TENURE'];
-    const mapping = matchColumns(header, tabular);
-    const tenure = featureNames.indexOf('tenure');
+  it('rejects duplicate feature column', () => {
+    const header = ['Tenure', ...modeldataHeader];
+    const error = rejectionOf(header);
+    const second = header.indexOf('tenure') + 1;
 
-    expect(mapping.featureColumns[tenure]).toBe(modeldataHeader.indexOf('tenure'));
+    expect(error.code).toBe('duplicate-columns');
+    expect(error.message).toContain(`"Tenure" (column 1), "tenure" (column ${second})`);
+    expect(error.message).toContain('Rename or remove one');
+  });
+
+  it('rejects duplicate label column', () => {
+    const error = rejectionOf([...modeldataHeader, 'Churn']);
+
+    expect(error.code).toBe('duplicate-columns');
+    expect(error.message).toContain('"Churn"');
+  });
+
+  it('allows duplicate pass-through columns', () => {
+    const header = [...modeldataHeader, 'notes', 'Notes'];
+    const mapping = matchColumns(header, tabular);
+
+    expect(mapping.featureColumns).toHaveLength(19);
   });
 
   it('matches header with byte-order mark', () => {
