@@ -189,6 +189,31 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await page.close();
     });
 
+    it('tags the images before the damage in a damaged zip and names the zip', async () => {
+      const page = await launched.context.newPage();
+      const errors = watchErrors(page);
+      await openPhotoApp(page, served.url, backend);
+      const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+      const good = Object.keys(files).filter((name) => name.endsWith('.png')).slice(0, 3);
+      const whole = zipSync(Object.fromEntries(good.map((name) => [name, files[name]!])), { level: 0 });
+      // Cut inside the third image's data: the first two are whole.
+      const cut = whole.length - 40 - Math.floor(files[good[2]!]!.length / 2);
+      const damaged = join(scratch, 'damaged.zip');
+      writeFileSync(damaged, whole.subarray(0, cut));
+
+      const rows = await scoreImages(page, [damaged]);
+      expect(rows.map((row) => row.file)).toEqual([good[0], good[1], good[2], 'damaged.zip']);
+      expect(rows.slice(0, 2).map((row) => [labelNames.includes(row.prediction!), row.top3!.split('|').length, row.error])).toEqual([
+        [true, 3, ''],
+        [true, 3, ''],
+      ]);
+      expect(rows[2]!.error).toBe('the zip file ends before this entry is complete');
+      expect(rows[3]!.error).toBe('damaged or incomplete zip: choose the file again');
+      await expect.poll(() => page.locator('[data-testid=job]').first().textContent()).toContain('damaged.zip: damaged or incomplete zip: choose the file again');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
     if (backend === 'wasm') {
       for (const format of ['jpeg', 'webp'] as const) {
         it(`tags colour ${format} photos on a light background`, { timeout: 900_000 }, async () => {

@@ -3,6 +3,10 @@
  * `.zip` file read as a stream with fflate, so a large archive is never held whole in memory.
  */
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { describeError } from '../../shared/errors';
+import { createLogger } from '../../shared/logger';
+
+const log = createLogger('images');
 
 export interface ImageEntry {
   /** The file name, with its folder inside a zip (for example `shoes/0001.jpg`). */
@@ -26,8 +30,15 @@ function isIgnoredEntry(name: string): boolean {
   return name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\.DS_Store$/.test(name);
 }
 
-/** Yields the entries of a zip archive in archive order. */
-export async function* readZip(file: Blob): AsyncGenerator<ImageEntry> {
+/** The error of a zip that fflate cannot read to its end, given under the zip's name. */
+export const damagedZipReason = 'damaged or incomplete zip: choose the file again';
+
+/**
+ * Yields the entries of a zip archive in archive order. The entries before any damage come
+ * first and keep their results. A damaged or cut-off archive then ends with one entry, named
+ * after the zip, that carries the error.
+ */
+export async function* readZip(file: Blob, zipName: string): AsyncGenerator<ImageEntry> {
   const ready: ImageEntry[] = [];
   let failure: unknown = null;
 
@@ -71,7 +82,11 @@ export async function* readZip(file: Blob): AsyncGenerator<ImageEntry> {
         if (entry.data === null && entry.error === undefined) entry.error = 'the zip file ends before this entry is complete';
         yield entry;
       }
-      if (failure) throw failure;
+      if (failure) {
+        log.debug(`${zipName} is damaged: ${describeError(failure)}`);
+        yield { name: zipName, data: null, error: damagedZipReason };
+        return;
+      }
       if (done) return;
     }
   } finally {
@@ -82,7 +97,7 @@ export async function* readZip(file: Blob): AsyncGenerator<ImageEntry> {
 /** Yields the images of a batch: each file as given, with the entries of any zip file in its place. */
 export async function* readImageSources(files: readonly File[]): AsyncGenerator<ImageEntry> {
   for (const file of files) {
-    if (isZip(file)) yield* readZip(file);
+    if (isZip(file)) yield* readZip(file, file.webkitRelativePath || file.name);
     else yield { name: file.webkitRelativePath || file.name, data: file };
   }
 }
