@@ -1,6 +1,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
+import { exportFileName, partialExportNotice } from '../ui/export-name';
 import { saveFile } from '../ui/save-file';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
@@ -20,11 +21,6 @@ const rowUnits: UnitNames = { one: 'row', other: 'rows' };
 /** Errors from the worker cross Comlink as plain `Error`s that keep their `name`, so match on it. */
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
-}
-
-/** Returns the export's file name: `churn.csv` becomes `churn-scored.csv`. */
-function exportFileName(fileName: string): string {
-  return `${fileName.replace(/\.(csv|tsv|txt|jsonl|ndjson)$/i, '')}-scored.csv`;
 }
 
 function isCsv(file: File): boolean {
@@ -437,8 +433,9 @@ export class BatchPanel extends LitElement {
   }
 
   private async exportJob(job: JobSummary): Promise<void> {
+    this.notice = partialExportNotice(job);
     try {
-      saveFile(await TandemClient.shared().exportResults(job.id), exportFileName(job.fileName), this.renderRoot);
+      saveFile(await TandemClient.shared().exportResults(job.id), exportFileName(job), this.renderRoot);
     } catch (error) {
       log.error(`Exporting job ${job.id} failed`, error);
       this.problem = `Exporting ${job.fileName} failed: ${describeError(error)}`;

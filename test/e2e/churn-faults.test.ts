@@ -126,7 +126,7 @@ describe('churn batch faults', () => {
     return reference;
   }
 
-  it('resumes after a reload with an identical export', async () => {
+  it('exports partial, resumes after reload identically', async () => {
     const expected = await uninterruptedExport();
 
     const launched = await launchBrowser();
@@ -143,6 +143,19 @@ describe('churn batch faults', () => {
     const checkpoint = Number(await job.locator('[data-testid=rows]').getAttribute('data-value'));
     expect(checkpoint).toBeGreaterThan(0);
     const jobId = (await job.getAttribute('data-job-id'))!;
+
+    // Exporting the interrupted job gives its scored rows, named and announced as partial.
+    const download = page.waitForEvent('download');
+    await job.locator('[data-testid=export]').click();
+    const partial = await download;
+    expect(partial.suggestedFilename()).toBe('churn-large-partial-scored.csv');
+    const notice = (await page.locator('[data-testid=batch-notice]').textContent()) ?? '';
+    expect(notice).toContain('churn-large.csv is interrupted, so the export is partial');
+    expect(notice).toContain(`the first ${checkpoint.toLocaleString('en')} rows`);
+    expect(notice).toContain('Resume the job');
+    const partialRows = parseCsv(readFileSync(await partial.path(), 'utf8'));
+    expect(partialRows).toHaveLength(checkpoint);
+
     await job.locator('[data-testid=resume]').click();
     const resumed = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
     await expect.poll(() => resumed.getAttribute('data-status'), { timeout: 120_000 }).toBe('completed');
@@ -174,4 +187,5 @@ describe('churn batch faults', () => {
     await expect.poll(() => page.locator('[data-testid=probability]').getAttribute('data-value'), { timeout: 10_000 }).not.toBe(before);
     await launched.close();
   });
+
 });
