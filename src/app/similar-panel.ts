@@ -370,6 +370,8 @@ export class SimilarPanel extends LitElement {
     } catch (error) {
       // A newer product's request superseded this one.
       if (isAbortError(error)) return;
+      // The neighbours of an earlier query would read as this query's answer.
+      this.result = null;
       this.problem = `Similar products could not be found: ${describeError(error)}`;
     }
   }
@@ -386,6 +388,8 @@ export class SimilarPanel extends LitElement {
       this.problem = null;
     } catch (error) {
       if (isAbortError(error)) return;
+      // The neighbours of an earlier query would read as this photo's answer.
+      this.result = null;
       this.problem = describeError(error);
     }
   }

@@ -164,6 +164,16 @@ describe('similar products on wasm', () => {
     expect(shown.slice(1).map((neighbour) => neighbour.index)).toEqual(referenceNeighbours(catalogue, 42, shown.length - 1).map((neighbour) => neighbour.index));
   });
 
+  it('clears the neighbours of the last photo when a new photo fails', async () => {
+    await expect.poll(() => page.locator('[data-testid=similar-product]').count()).toBeGreaterThan(0);
+    const path = join(scratch, 'notimage.png');
+    writeFileSync(path, 'this is text, not a PNG');
+    await page.locator('[data-testid=similar-photo-input]').setInputFiles(path);
+    await expect.poll(() => page.locator('[data-testid=similar-error]').textContent()).toContain('notimage.png');
+    expect(await page.locator('[data-testid=similar-products]').count()).toBe(0);
+    expect(await page.locator('[data-testid=similar-product]').count()).toBe(0);
+  });
+
   it('reproduces the recorded precision at 5', { timeout: 300_000 }, async () => {
     // Every product queries the worker's search, as a click does, with itself left out.
     const neighbours: number[][] = await page.evaluate(
