@@ -13,6 +13,7 @@ import { parseManifest, type ModelManifest } from '../shared/manifest';
 import { readOnnxModel, removeZipMaps, type OnnxModelSummary } from '../shared/onnx-proto';
 import { openDatabase, type Database, type StoredModelRecord } from '../storage/db';
 import { deleteStoredModel, getStoredModel, putStoredModel } from '../storage/models';
+import { compileModel } from './engine';
 import { checkImageSection, type ImageSpec } from './preprocess/image';
 import { webGpuImplements } from './webgpu-operators';
 
@@ -65,6 +66,40 @@ function checkSize(fileName: string, size: number, maxBytes?: number): void {
   }
 }
 
+/**
+ * Compiles the model once on WASM, then releases it, so that a model no backend can run is
+ * rejected before it is stored or replaces the page's model. WASM is the test: the WebGPU
+ * session runs on WASM the operators WebGPU lacks, so a model WASM cannot compile runs nowhere.
+ */
+async function checkCompiles(bytes: Uint8Array, summary: OnnxModelSummary, fileName: string): Promise<void> {
+  let compiled: Awaited<ReturnType<typeof compileModel>>;
+  try {
+    compiled = await compileModel(bytes, 'wasm', fileName);
+  } catch (error) {
+    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error;
+    const runtimeText = describeError(cause);
+    const missing = /No Op registered for (\S+) with domain_version of (\d+)/.exec(runtimeText);
+    if (missing) {
+      const opType = missing[1]!;
+      const node = summary.nodes.find((candidate) => candidate.opType === opType);
+      const domain = node?.domain || 'ai.onnx';
+      throw new TandemError(
+        'unsupported-model',
+        `The model "${fileName}" uses the operator ${opType} (domain ${domain}, opset ${missing[2]}), which ONNX Runtime Web does not implement, so neither WebGPU nor WASM can run it. ` +
+          'Export the model with operators ONNX Runtime supports (check the operator name and the opset), then open it again.',
+        { cause },
+      );
+    }
+    throw new TandemError(
+      'unsupported-model',
+      `The model "${fileName}" could not be compiled, so neither WebGPU nor WASM can run it: ${runtimeText.replace(/^Can't create a session\.\s*/, '')}. ` +
+        'Check the model with onnx.checker.check_model, export it again, then open it again.',
+      { cause },
+    );
+  }
+  await compiled.release();
+}
+
 /** Returns ZipMap outputs with the class labels their nodes carry. */
 function zipMapsOf(summary: OnnxModelSummary, replaced: { output: string; tensor: string }[]) {
   return replaced.map((entry) => {
@@ -96,7 +131,8 @@ export async function openModel(request: OpenModelRequest): Promise<string> {
   const summary = readOnnxModel(bytes, fileName);
   checkRunnable(summary, fileName);
   const hash = bytesToHex(await sha256(bytes));
-  const { replaced } = removeZipMaps(bytes);
+  const { replaced, bytes: runnable } = removeZipMaps(bytes);
+  await checkCompiles(runnable, summary, fileName);
 
   let manifest: ModelManifest;
   let notes: string[];

@@ -314,6 +314,29 @@ describe('bring your own model on wasm', () => {
     expect(await openRejected(page, fixture('truncated.onnx'))).toMatch(/^The file "truncated\.onnx" is a truncated ONNX model: a field of \d+ bytes runs past the end of the file/);
     expect(await openRejected(page, fixture('opset-99.onnx'))).toContain('uses ONNX opset 99, but ONNX Runtime Web 1.31 runs opsets 7 to 26');
     expect(await openRejected(page, fixture('unknown-operator.onnx'))).toContain('uses the operator FancyScaler (domain com.example), which ONNX Runtime Web does not implement');
+    // An operator only compiling finds: the page keeps its model, and the file is not stored.
+    const pageBefore = page.url();
+    const modelBefore = await page.evaluate(() => window.tandem!.model.id);
+    expect(await openRejected(page, fixture('unknown-standard-operator.onnx'))).toBe(
+      'The model "unknown-standard-operator.onnx" uses the operator FrobnicateXYZ (domain ai.onnx, opset 17), which ONNX Runtime Web does not implement, ' +
+        'so neither WebGPU nor WASM can run it. Export the model with operators ONNX Runtime supports (check the operator name and the opset), then open it again.',
+    );
+    expect(page.url()).toBe(pageBefore);
+    expect(await page.evaluate(() => window.tandem!.model.id)).toBe(modelBefore);
+    const storedNames = await page.evaluate(
+      () =>
+        new Promise<string[]>((resolve, reject) => {
+          const request = indexedDB.open('tandem');
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            const all = request.result.transaction('models').objectStore('models').getAll();
+            all.onsuccess = () => resolve((all.result as { fileName: string }[]).map((record) => record.fileName));
+            all.onerror = () => reject(all.error);
+          };
+        }),
+    );
+    expect(storedNames.length).toBeGreaterThan(0);
+    expect(storedNames).not.toContain('unknown-standard-operator.onnx');
     expect(await openRejected(page, fixture('regressor.csv'))).toBe('"regressor.csv" is not a .onnx model file. Choose a file whose name ends in .onnx.');
 
     // A manifest whose image settings the preprocessing lacks is rejected when the model opens.

@@ -347,6 +347,15 @@ def bad_files():
     )
     save(make_model(graph, opsets=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.example", 1)]), "unknown-operator.onnx", check=False)
 
+    # An operator in the default domain that ONNX does not define: only compiling finds it.
+    graph = helper.make_graph(
+        [helper.make_node("FrobnicateXYZ", ["x"], ["y"])],
+        "unknown_standard_operator",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2])],
+    )
+    save(make_model(graph), "unknown-standard-operator.onnx", check=False)
+
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
