@@ -236,10 +236,19 @@ export function readOnnxModel(bytes: Uint8Array, fileName: string): OnnxModelSum
     metadata: {}, inputs: [], outputs: [], nodes: [],
   };
   let graphSeen = false;
+  // ModelProto's fields 1 to 8, 14 and 20 to 25; anything else first means another format.
+  const known = new Set([1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 21, 22, 23, 24, 25]);
   try {
+    // The first field decides between "not ONNX" and "truncated": random bytes or another
+    // format rarely begin with a ModelProto field of the right wire type, while a cut-off
+    // ONNX file always does (exporters write ir_version, field 1, first).
+    const [firstKey] = readVarint(bytes, 0);
+    const firstNumber = Math.floor(firstKey / 8);
+    const firstWireType = firstKey % 8;
+    if (!known.has(firstNumber)) failNotOnnx(fileName, `it begins with field ${firstNumber}, which an ONNX ModelProto does not have`);
+    const expectedWireType = firstNumber === 1 || firstNumber === 5 ? 0 : 2;
+    if (firstWireType !== expectedWireType) failNotOnnx(fileName, `its first field, ${firstNumber}, has wire type ${firstWireType} where ONNX has ${expectedWireType}`);
     const fields = readFields(bytes);
-    // ModelProto's fields 1 to 8, 14 and 20 to 25; anything else first means another format.
-    const known = new Set([1, 2, 3, 4, 5, 6, 7, 8, 14, 20, 21, 22, 23, 24, 25]);
     const unknown = fields.find((field) => !known.has(field.number));
     if (unknown) failNotOnnx(fileName, `it has field ${unknown.number}, which an ONNX ModelProto does not have`);
     for (const field of fields) {

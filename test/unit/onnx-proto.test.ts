@@ -47,6 +47,27 @@ describe('ONNX protobuf reader', () => {
     expect(error.message).toMatch(/^The file "not-onnx.onnx" is not an ONNX model/);
   });
 
+  it('calls random bytes not ONNX rather than truncated', () => {
+    // Bytes that read as a field far longer than the file, as random data often does.
+    const bytes = new Uint8Array(4096);
+    bytes.set([0x6a, 0xd4, 0xdc, 0xad, 0x7d, 0xc8, 0xdb, 0xac]);
+    let state = 12345;
+    for (let i = 8; i < bytes.length; i++) {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      bytes[i] = state >>> 16;
+    }
+    const error = thrown(() => readOnnxModel(bytes, 'random.onnx'));
+    expect(error.code).toBe('invalid-model');
+    expect(error.message).toBe(
+      'The file "random.onnx" is not an ONNX model (it begins with field 13, which an ONNX ModelProto does not have). ' +
+        'Choose a .onnx file exported by PyTorch, TensorFlow, scikit-learn (skl2onnx) or another ONNX exporter.',
+    );
+    // A known first field with the wrong wire type is not ONNX either.
+    const wrongType = thrown(() => readOnnxModel(new Uint8Array([0x0a, 0x7f, 0x01]), 'wrong.onnx'));
+    expect(wrongType.code).toBe('invalid-model');
+    expect(wrongType.message).toContain('its first field, 1, has wire type 2 where ONNX has 0');
+  });
+
   it('rejects a truncated file', () => {
     const error = thrown(() => readOnnxModel(bytesOf('truncated.onnx'), 'truncated.onnx'));
     expect(error.code).toBe('truncated-model');
