@@ -49,6 +49,7 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
 
   const featureColumns = tabular.features.map((feature) => findColumn(index, [feature.name, ...(feature.aliases ?? [])]));
   const missing = tabular.features.filter((_, i) => featureColumns[i] === -1);
+  if (missing.length === tabular.features.length) rejectNumericHeader(header, tabular);
   if (tabular.match_by_position && missing.length === tabular.features.length) return matchByPosition(header, tabular);
   if (missing.length > 0) {
     const names = missing.map((feature) => feature.name).join(', ');
@@ -66,6 +67,23 @@ export function matchColumns(header: readonly string[], tabular: TabularSpec): C
     idColumn: findColumn(index, tabular.id_columns),
     labelColumn: label ? findColumn(index, [label.name, ...(label.aliases ?? [])]) : -1,
   };
+}
+
+/** Matches a number as a CSV cell writes it: `1`, `-2.5`, `1e-3`, `.5`. */
+const numberCell = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/**
+ * Rejects a first row of numbers only, because it is data, not a header, and reading it as column
+ * names would lose that row silently. The first row of a file is always read as the header.
+ */
+function rejectNumericHeader(header: readonly string[], tabular: TabularSpec): void {
+  if (header.length === 0 || !header.every((cell) => numberCell.test(cell))) return;
+  const names = tabular.features.slice(0, 5).map((feature) => feature.name).join(', ');
+  throw new TandemError(
+    'missing-columns',
+    `The first row of the file (${listColumns(header)}) holds only numbers, so it is a row of data, not a header; Tandem reads the first row as the column names. ` +
+      `Add a header row above it with the feature names (${names}${tabular.features.length > 5 ? ', …' : ''}), then score the file again.`,
+  );
 }
 
 /**

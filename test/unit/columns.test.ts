@@ -184,3 +184,28 @@ describe('matchColumns', () => {
     }
   });
 });
+
+describe('a header row of numbers', () => {
+  it('is rejected as data, with the feature names to add', () => {
+    const positional = { ...tabular, match_by_position: true };
+    const header = featureNames.map((_, i) => (i % 2 === 0 ? '1' : '-0.5'));
+    let error: unknown;
+    try {
+      matchColumns(header, positional);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TandemError);
+    expect((error as TandemError).message).toBe(
+      `The first row of the file (${header.join(', ')}) holds only numbers, so it is a row of data, not a header; Tandem reads the first row as the column names. ` +
+        `Add a header row above it with the feature names (${featureNames.slice(0, 5).join(', ')}, …), then score the file again.`,
+    );
+    expect(rejectionOf(header).message).toContain('holds only numbers');
+  });
+
+  it('does not reject a header with one name among numbers', () => {
+    const positional = { ...tabular, match_by_position: true };
+    const header = featureNames.map((_, i) => (i === 0 ? 'x0' : '1'));
+    expect(matchColumns(header, positional).positionWarning).toContain('feed the features by position');
+  });
+});
