@@ -385,8 +385,10 @@ export class JobManager {
         if (rows.length === 0) continue;
         const problems = new Map<number, string>();
         for (const [index, problem] of csv.problems) if (index >= skipped) problems.set(index - skipped, problem);
+        const missingKeys = new Map<number, string[]>();
+        for (const [index, keys] of csv.missingKeys ?? []) if (index >= skipped) missingKeys.set(index - skipped, keys);
 
-        const chunk = await this.scoreRows(job, model, mapping, rows, problems, csv.dialect.decimal, rowsSeen + 1, budget);
+        const chunk = await this.scoreRows(job, model, mapping, rows, problems, csv.dialect.decimal, rowsSeen + 1, budget, missingKeys);
         rowsSeen += rows.length;
 
         const now = performance.now();
@@ -418,6 +420,7 @@ export class JobManager {
     decimal: CsvDialect['decimal'],
     firstRow: number,
     budget: ChunkBudget,
+    missingKeys: Map<number, string[]> = new Map(),
   ): Promise<ChunkRecord> {
     const { tabular, encoder } = tabularOf(model);
     const width = encoder.width;
@@ -449,6 +452,12 @@ export class JobManager {
         goodRows[goodCount++] = i;
       } catch (error) {
         if (!(error instanceof InvalidValueError)) throw error;
+        // A JSON Lines object that lacks the key is named as such, not as an empty value.
+        if (missingKeys.get(i)?.includes(error.column)) {
+          const reason = `key "${error.column}" is missing; give every line the keys of the first line (${mapping.header.join(', ')})`;
+          errors.push({ row: firstRow + i, column: '', value: '', reason, ...(key ? { key } : {}) });
+          continue;
+        }
         errors.push({ row: firstRow + i, column: error.column, value: error.value, reason: error.reason, ...(key ? { key } : {}) });
       }
     }

@@ -112,15 +112,17 @@ describe('bring your own model on wasm', () => {
   it('scores JSON Lines with row errors', async () => {
     const jobId = await scoreFile(page, fixture('regressor.jsonl'));
     const job = page.locator(`[data-testid=job][data-job-id="${jobId}"]`);
-    expect(await job.textContent()).toContain('completed with 2 row errors');
+    expect(await job.textContent()).toContain('completed with 3 row errors');
     expect(await job.textContent()).toContain('JSON Lines');
+    expect(await job.textContent()).toContain('Row 13: key "rooms" is missing; give every line the keys of the first line (distance_km, age, rooms, sqft, id)');
 
-    // The export is CSV: the JSON keys as columns, then the results. Lines 6 and 10 are the bad ones.
+    // The export is CSV: the JSON keys as columns, then the results. Lines 6, 10 and 13 are the bad ones.
     const exported = parseCsv(await exportJob(page, jobId));
-    expect(exported).toHaveLength(42);
+    expect(exported).toHaveLength(43);
     expect(Object.keys(exported[0]!).slice(0, 5)).toEqual(['distance_km', 'age', 'rooms', 'sqft', 'id']);
     expect(exported[5]!.error).toBe('column sqft is "big": "sqft" must be a number such as 42 or 18.5');
     expect(exported[9]!.error).toContain('the line is not valid JSON');
+    expect(exported[12]!.error).toBe('key "rooms" is missing; give every line the keys of the first line (distance_km, age, rooms, sqft, id)');
     const good = exported.filter((row) => row.error === '');
     expect(good).toHaveLength(40);
     expect(maxDifference(good.map((row) => Number(row.prediction)), references.regressor.outputs)).toBeLessThanOrEqual(tolerance);

@@ -31,6 +31,16 @@ describe('JSON Lines reader', () => {
     expect(rows[4]).toEqual(['{"b":1}']);
   });
 
+  it('reports the keys an object lacks', async () => {
+    const missing = new Map<number, string[]>();
+    for await (const chunk of readJsonLines(new Blob(['{"a": 1, "b": 2, "c": 3}\n{"a": 1}\n{"a": 1, "b": null, "c": 3}\n']))) {
+      for (const [index, keys] of chunk.missingKeys ?? []) missing.set(index, keys);
+    }
+    expect(missing.get(2)).toEqual(['b', 'c']);
+    expect(missing.has(3)).toBe(false);
+    expect(missing.size).toBe(1);
+  });
+
   it('rejects a first line that is not an object', async () => {
     await expect(readAll('42\n{"a": 1}\n')).rejects.toThrow(/^The first line of the JSON Lines file is not a JSON object/);
   });

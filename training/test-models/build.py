@@ -86,13 +86,15 @@ def regressor(refs):
     x = rng.normal(size=(40, 4)).astype(np.float32).round(3)
     y = (x @ w + b)[:, 0]
     write_csv(OUT / "regressor.csv", ["id"] + names, [[i + 1, *row] for i, row in enumerate(x)])
-    # JSONL: the same rows, keys in another order, plus a line with a text value and a broken line.
+    # JSONL: the same rows, keys in another order, plus a line with a text value, a broken line and
+    # a line that lacks a key.
     lines = []
     for i, row in enumerate(x):
         record = {"distance_km": float(row[3]), "age": float(row[2]), "rooms": float(row[1]), "sqft": float(row[0]), "id": i + 1}
         lines.append(json.dumps(record))
     lines.insert(5, json.dumps({"sqft": "big", "rooms": 1, "age": 2, "distance_km": 3, "id": "bad-text"}))
     lines.insert(9, '{"sqft": 1, "rooms": ')
+    lines.insert(12, json.dumps({"sqft": 1, "age": 2, "distance_km": 3, "id": "no-rooms"}))
     (OUT / "regressor.jsonl").write_text("\n".join(lines) + "\n")
     refs["regressor"] = {"outputs": [fmt(v) for v in y], "names": names}
 

@@ -20,6 +20,8 @@ export interface CsvChunk {
   rows: string[][];
   /** Parse problems by index into `rows`, such as an unclosed quote. */
   problems: Map<number, string>;
+  /** JSON Lines only: the keys each object lacks, by index into `rows`; their cells are empty. */
+  missingKeys?: Map<number, string[]>;
   /** Bytes of the file consumed so far, for progress. */
   bytesRead: number;
   dialect: CsvDialect;

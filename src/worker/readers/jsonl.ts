@@ -1,8 +1,10 @@
 /**
  * Streams a JSON Lines file (one JSON object per line) as the same chunks of rows the CSV reader
  * yields, so batch jobs, resume and export treat both alike. The header is the keys of the first
- * object, in their order. Later objects are read by those keys: a missing key is an empty cell
- * and a key the first object lacks is ignored. A line that is not a JSON object is a row error.
+ * object, in their order. Later objects are read by those keys: a missing key is an empty cell,
+ * reported by name when a feature needs it, and a key the first object lacks is ignored, because
+ * the export's CSV header is fixed by the first object. A line that is not a JSON object is a
+ * row error.
  */
 import { TandemError } from '../../shared/errors';
 import { readCsv, type CsvChunk, type CsvDialect, type CsvReadOptions } from './csv';
@@ -48,6 +50,7 @@ export async function* readJsonLines(file: Blob): AsyncGenerator<CsvChunk> {
   let bytesRead = 0;
   let rows: string[][] = [];
   let problems = new Map<number, string>();
+  let missingKeys = new Map<number, string[]>();
 
   const take = (line: string) => {
     const text = line.endsWith('\r') ? line.slice(0, -1) : line;
@@ -65,13 +68,16 @@ export async function* readJsonLines(file: Blob): AsyncGenerator<CsvChunk> {
       rows.push(header.map(() => ''));
       return;
     }
+    const missing = header.filter((key) => !Object.hasOwn(parsed.record, key));
+    if (missing.length > 0) missingKeys.set(rows.length, missing);
     rows.push(header.map((key) => cellOf(parsed.record[key])));
   };
 
   const flush = (): CsvChunk => {
-    const chunk = { rows, problems, bytesRead, dialect };
+    const chunk = { rows, problems, missingKeys, bytesRead, dialect };
     rows = [];
     problems = new Map();
+    missingKeys = new Map();
     return chunk;
   };
 
