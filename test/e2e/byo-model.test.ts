@@ -156,6 +156,11 @@ describe('bring your own model on wasm', () => {
     const problem = page.locator('[data-testid=batch-error]');
     await expect.poll(() => problem.count(), { timeout: 30_000 }).toBe(1);
     expect(await problem.textContent()).toContain('The model expects 5 columns (its input "input" [N, 5]), but the file has 4');
+
+    // A file with no header row is rejected rather than losing its first row.
+    await page.locator('[data-testid=file-input]').setInputFiles(fixture('classifier-no-header.csv'));
+    await expect.poll(() => problem.textContent(), { timeout: 30_000 }).toContain('holds only numbers, so it is a row of data, not a header');
+    expect(await problem.textContent()).toContain('Add a header row above it with the feature names (x0, x1, x2, x3, x4), then score the file again.');
   });
 
   it('applies a changed mapping and downloads the manifest', async () => {

@@ -125,6 +125,8 @@ def classifier(refs):
     # Headers that match no feature name: the columns map by position, with a warning.
     write_csv(OUT / "classifier.csv", ["m1", "m2", "m3", "m4", "m5"], x.tolist())
     write_csv(OUT / "classifier-4-columns.csv", ["m1", "m2", "m3", "m4"], x[:, :4].tolist())
+    # No header row: the first row is data, which must not be read as column names.
+    (OUT / "classifier-no-header.csv").write_text("".join(",".join(str(fmt(v)) for v in row) + "\n" for row in x[:3]))
     refs["classifier"] = {"probabilities": [[fmt(v) for v in row] for row in p], "labels": ["red", "green", "blue"]}
 
 
