@@ -36,12 +36,12 @@ async function checkImageBlob(blob: Blob, what: string): Promise<Blob> {
   return blob;
 }
 
-async function fetchImage(text: string): Promise<Blob> {
+async function fetchImage(text: string, call: string): Promise<Blob> {
   let url: URL;
   try {
     url = new URL(text, document.baseURI);
   } catch {
-    throw new TandemError('invalid-input', `predict() received ${describeValue(text)}, which is not a URL. Pass an image URL, a File, a Blob or an ImageBitmap.`);
+    throw new TandemError('invalid-input', `${call} received ${describeValue(text)}, which is not a URL. Pass an image URL, a File, a Blob or an ImageBitmap.`);
   }
 
   let response: Response;
@@ -77,13 +77,16 @@ async function encodeBitmap(bitmap: ImageBitmap): Promise<Blob> {
   return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('The ImageBitmap could not be encoded as PNG.'))), 'image/png'));
 }
 
-/** Returns an image Blob for `input`, or rejects with an `invalid-input` TandemError that names it. */
-export async function toImageBlob(input: unknown, modelName: string): Promise<Blob> {
-  if (typeof input === 'string') return fetchImage(input);
+/**
+ * Returns an image Blob for `input`, or rejects with an `invalid-input` TandemError that names it
+ * and the method it was given to (`call`, such as `similar()`).
+ */
+export async function toImageBlob(input: unknown, modelName: string, call = 'predict()'): Promise<Blob> {
+  if (typeof input === 'string') return fetchImage(input, call);
   if (input instanceof Blob) return checkImageBlob(input, input instanceof File ? `The file "${input.name}" (type "${input.type || 'unknown'}")` : `The Blob of type "${input.type || 'unknown'}"`);
   if (typeof ImageBitmap !== 'undefined' && input instanceof ImageBitmap) return encodeBitmap(input);
   throw new TandemError(
     'invalid-input',
-    `The model "${modelName}" classifies images, but predict() received ${describeValue(input)}. Pass a File, a Blob, an ImageBitmap or an image URL.`,
+    `The model "${modelName}" classifies images, but ${call} received ${describeValue(input)}. Pass a File, a Blob, an ImageBitmap or an image URL.`,
   );
 }

@@ -460,7 +460,7 @@ export class TandemWidget extends LitElement {
     const result =
       index >= 0
         ? await callWorker(catalogues.similarToProduct(catalogue.summary.id, index, k, { channel }))
-        : await callWorker(catalogues.similarToImage(catalogue.summary.id, await toImageBlob(input, model.name), k, { channel }));
+        : await callWorker(catalogues.similarToImage(catalogue.summary.id, await toImageBlob(input, model.name, 'similar()'), k, { channel }));
     return similarItems(result, catalogue);
   }
 

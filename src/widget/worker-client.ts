@@ -32,9 +32,19 @@ export function sharedClient(): TandemClient {
   return client;
 }
 
+/**
+ * Gives a bad value that the worker finds the error type the widget documents. The worker's
+ * encoders throw an InvalidValueError, which names the value and the accepted ones; the widget's
+ * callers check for a TandemError of code `invalid-input`.
+ */
+function asWidgetError(error: unknown): never {
+  if (error instanceof Error && error.name === 'InvalidValueError') throw new TandemError('invalid-input', error.message, { cause: error });
+  throw error;
+}
+
 /** Waits for a worker call, or rejects when the worker fails first, since a failed worker never replies. */
 export function callWorker<T>(call: Promise<T>): Promise<T> {
-  return workerFailure ? Promise.race([call, workerFailure]) : call;
+  return (workerFailure ? Promise.race([call, workerFailure]) : call).catch(asWidgetError);
 }
 
 /**

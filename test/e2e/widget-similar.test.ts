@@ -134,6 +134,9 @@ describe('similar products in the widget', () => {
       );
     expect(await failure(0, { k: 0 })).toBe('invalid-input: k must be a whole number from 1 to 100; received the number 0.');
     expect(await failure(20, { k: 3 })).toBe('invalid-input: The catalogue has 20 products, numbered from 0; similar() received the number 20.');
+    expect(await failure(null, { k: 3 })).toBe(
+      'invalid-input: The model "product-photo" classifies images, but similar() received null. Pass a File, a Blob, an ImageBitmap or an image URL.',
+    );
 
     const withoutCatalogue = await page.evaluate(async () => {
       const element = document.createElement('tandem-widget');

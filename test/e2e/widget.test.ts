@@ -88,7 +88,7 @@ async function waitReady(page: Page, selector: string): Promise<{ name: string; 
  * resolves. `makeInput` is a JavaScript expression evaluated in the page, because Blobs and
  * bitmaps cannot be passed from Node.
  */
-async function predictError(page: Page, selector: string, makeInput: string): Promise<{ name: string; message: string } | null> {
+async function predictError(page: Page, selector: string, makeInput: string): Promise<{ name: string; code?: string; message: string } | null> {
   return page.evaluate(
     async ({ selector, makeInput }) => {
       await customElements.whenDefined('tandem-widget');
@@ -98,7 +98,7 @@ async function predictError(page: Page, selector: string, makeInput: string): Pr
         await widget.predict(input);
         return null;
       } catch (error) {
-        return { name: (error as Error).name, message: (error as Error).message };
+        return { name: (error as Error).name, code: (error as Error & { code?: string }).code, message: (error as Error).message };
       }
     },
     { selector, makeInput },
@@ -238,6 +238,16 @@ describe('tandem-widget embedded from another origin', () => {
     expect(notNumber?.message).toContain('must be a number');
     expect(notRecord?.message).toContain('an array of 3 items');
     expect(nested?.message).toContain('"contract"');
+
+    // Values that only the worker's checks catch get the same documented error.
+    const notANumber = await predictError(page, '#widget', `({ ...${JSON.stringify(sampleRecord)}, tenure: NaN })`);
+    const unknownCategory = await predictError(page, '#widget', JSON.stringify({ ...sampleRecord, contract: 'weekly' }));
+    expect(notANumber).toMatchObject({ name: 'TandemError', code: 'invalid-input' });
+    expect(notANumber?.message).toContain('"NaN"');
+    expect(notANumber?.message).toContain('must be a number');
+    expect(unknownCategory).toMatchObject({ name: 'TandemError', code: 'invalid-input' });
+    expect(unknownCategory?.message).toContain('"weekly"');
+    expect(unknownCategory?.message).toContain('Month-to-month');
     await page.close();
   });
 
