@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
 import { exportFileName, partialExportNotice } from '../ui/export-name';
 import { saveFile } from '../ui/save-file';
-import { describeError } from '../shared/errors';
+import { TandemError, describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { CsvReadSettings, JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
 import { formatProgress, plural, type UnitNames } from '../ui/format';
@@ -386,6 +386,11 @@ export class BatchPanel extends LitElement {
     } catch (error) {
       if (isAbortError(error)) {
         this.notice = `Cancelled ${job.fileName}.`;
+      } else if (error instanceof TandemError && error.code === 'job-busy') {
+        // The job lock did its work, so this tab follows the other tab's run through the stored checkpoints.
+        log.info(`Job ${job.id} is running in another tab`);
+        this.notice = `${job.fileName} is already running in another tab or window. Its progress shows here as it runs.`;
+        this.followOtherTab = true;
       } else {
         log.error(`Job ${job.id} failed`, error);
         this.problem = `Scoring ${job.fileName} failed: ${describeError(error)}`;
@@ -409,6 +414,8 @@ export class BatchPanel extends LitElement {
   }
 
   private refreshTimer: number | undefined;
+  /** Set when this tab's run was rejected because another tab runs the job, so the next list refresh polls again. */
+  private followOtherTab = false;
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
@@ -423,7 +430,9 @@ export class BatchPanel extends LitElement {
       if (model !== this.model) return;
       this.jobs = [...jobs].sort((a, b) => b.createdAt - a.createdAt);
       // A job running in another tab shows its progress here through the stored checkpoints.
-      const elsewhere = jobs.some((job) => (job.status === 'running' || job.status === 'queued') && job.id !== this.active?.jobId);
+      // Right after a job-busy rejection the other tab may not have stored the job as running yet.
+      const elsewhere = this.followOtherTab || jobs.some((job) => (job.status === 'running' || job.status === 'queued') && job.id !== this.active?.jobId);
+      this.followOtherTab = false;
       window.clearTimeout(this.refreshTimer);
       if (elsewhere && this.isConnected) this.refreshTimer = window.setTimeout(() => void this.refreshJobs(), otherTabRefreshMs);
     } catch (error) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportJob, openApp, scoreFile } from './app-page';
 import { parseCsv } from './churn-data';
-import { launchBrowser, serveBuild, type Served } from './harness';
+import { launchBrowser, serveBuild, watchErrors, type Served } from './harness';
 
 const backend = 'wasm';
 const scratch = mkdtempSync(join(tmpdir(), 'tandem-faults-'));
@@ -188,4 +188,35 @@ describe('churn batch faults', () => {
     await launched.close();
   });
 
+  it('second tab follows a job running elsewhere', async () => {
+    const launched = await launchBrowser();
+    const first = await launched.context.newPage();
+    await openApp(first, served.url, backend);
+    await first.locator('[data-testid=file-input]').setInputFiles(largeFile);
+    await expect.poll(() => first.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+    await first.reload();
+    await openApp(first, served.url, backend);
+    const firstJob = first.locator('[data-testid=job]').first();
+    await expect.poll(() => firstJob.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+    const jobId = (await firstJob.getAttribute('data-job-id'))!;
+
+    const second = await launched.context.newPage();
+    const secondErrors = watchErrors(second);
+    await openApp(second, served.url, backend);
+    const secondJob = second.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+    await expect.poll(() => secondJob.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+
+    // Both tabs press Resume; the first tab takes the job's lock and the second follows it.
+    await firstJob.locator('[data-testid=resume]').click();
+    await expect.poll(() => first.locator('[data-testid=progress]').textContent(), { timeout: 30_000 }).toMatch(/[1-9][\d,]* of about/);
+    await secondJob.locator('[data-testid=resume]').click();
+    await expect.poll(() => second.locator('[data-testid=batch-notice]').textContent(), { timeout: 30_000 }).toContain('churn-large.csv is already running in another tab');
+    expect(await second.locator('[data-testid=batch-error]').count()).toBe(0);
+
+    await expect.poll(() => secondJob.getAttribute('data-status'), { timeout: 180_000 }).toBe('completed');
+    expect(Number(await secondJob.locator('[data-testid=rows]').getAttribute('data-value'))).toBe(largeFileRows);
+    expect(await second.locator('[data-testid=batch-error]').count()).toBe(0);
+    expect(secondErrors).toEqual([]);
+    await launched.close();
+  });
 });
