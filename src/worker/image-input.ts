@@ -6,7 +6,7 @@
  * Worker-only: it must not import from src/ui, src/app or src/client.
  */
 import { InvalidValueError } from '../shared/errors';
-import { preprocessImage, type ImageSpec, type PreprocessedImage } from './preprocess/image';
+import { isBlank, preprocessImage, type ImageSpec, type PreprocessedImage } from './preprocess/image';
 
 /** Formats browsers decode with createImageBitmap, by file extension. */
 const imageExtensions = /\.(png|jpe?g|webp|gif|bmp|avif)$/i;
@@ -46,5 +46,9 @@ export async function decodeImage(name: string, data: Blob): Promise<{ rgba: Uin
 /** Decodes and preprocesses one image for the model. */
 export async function prepareImage(name: string, data: Blob, spec: ImageSpec): Promise<PreprocessedImage> {
   const { rgba, width, height } = await decodeImage(name, data);
-  return preprocessImage(rgba, width, height, spec);
+  const prepared = preprocessImage(rgba, width, height, spec);
+  if (isBlank(prepared.preview)) {
+    throw new InvalidValueError('file', name, 'the image is blank: it is fully transparent or one colour after preprocessing; choose a photo that shows the product');
+  }
+  return prepared;
 }

@@ -189,6 +189,52 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await page.close();
     });
 
+    it('gives blank images an error instead of a label', async () => {
+      const page = await launched.context.newPage();
+      await openPhotoApp(page, served.url, backend);
+      const blanks: string[] = await page.evaluate(async () => {
+        const encode = async (width: number, height: number, fill: string | null) => {
+          const canvas = new OffscreenCanvas(width, height);
+          const context = canvas.getContext('2d')!;
+          if (fill) {
+            context.fillStyle = fill;
+            context.fillRect(0, 0, width, height);
+          }
+          const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+          return btoa(String.fromCharCode(...bytes));
+        };
+        return [await encode(50, 50, null), await encode(1, 1, 'white')];
+      });
+      const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
+      const good = Object.keys(files).find((name) => name.endsWith('.png'))!;
+      const paths = [join(scratch, 'transparent.png'), join(scratch, 'onepx.png'), join(scratch, good)];
+      writeFileSync(paths[0]!, Buffer.from(blanks[0]!, 'base64'));
+      writeFileSync(paths[1]!, Buffer.from(blanks[1]!, 'base64'));
+      writeFileSync(paths[2]!, files[good]!);
+
+      const rows = await scoreImages(page, paths);
+      expect(rows.map((row) => [row.file, row.prediction, Boolean(row.error)])).toEqual([
+        ['transparent.png', '', true],
+        ['onepx.png', '', true],
+        [good, rows[2]!.prediction, false],
+      ]);
+      expect(labelNames).toContain(rows[2]!.prediction);
+      expect(rows[0]!.error).toContain('the image is blank');
+      expect(rows[1]!.error).toContain('the image is blank');
+
+      // A photo given on its own gets the same error.
+      const realTime = await page.evaluate(async (data) => {
+        const { client, model } = window.tandem!;
+        const blob = new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/png' });
+        return client.predictImage(model.id, blob).then(
+          () => 'resolved',
+          (error: Error) => error.message,
+        );
+      }, blanks[0]!);
+      expect(realTime).toContain('the image is blank');
+      await page.close();
+    });
+
     it('tags the images before the damage in a damaged zip and names the zip', async () => {
       const page = await launched.context.newPage();
       const errors = watchErrors(page);

@@ -8,6 +8,7 @@ import {
   type ImageSpec,
   interleave,
   invert,
+  isBlank,
   padToSquare,
   preprocessImage,
   previewLength,
@@ -527,5 +528,28 @@ describe("checkImageSection", () => {
     expect(() => checkImageSection(spec, "model.onnx")).toThrow(
       'The manifest of the model "model.onnx" has image settings Tandem does not implement: resample "bicubic" (only "area"), image_std [1,1] (give 1 or 3 numbers).',
     );
+  });
+});
+
+describe("isBlank", () => {
+  const spec = productPhotoManifest.image;
+  const previewOf = (rgba: Uint8ClampedArray, width: number, height: number) => preprocessImage(rgba, width, height, spec).preview;
+
+  it("fully transparent 50x50 image", () => {
+    expect(isBlank(previewOf(new Uint8ClampedArray(50 * 50 * 4), 50, 50))).toBe(true);
+  });
+
+  it("1x1 white image", () => {
+    expect(isBlank(previewOf(grayToRgba([255]), 1, 1))).toBe(true);
+  });
+
+  it("uniform mid-gray 30x20 image", () => {
+    expect(isBlank(previewOf(grayToRgba(new Array(600).fill(128)), 30, 20))).toBe(true);
+  });
+
+  it("dark triangle on white", () => {
+    const gray = new Array(40 * 40).fill(255);
+    for (let y = 10; y < 30; y++) for (let x = 10; x <= y; x++) gray[y * 40 + x] = 20;
+    expect(isBlank(previewOf(grayToRgba(gray), 40, 40))).toBe(false);
   });
 });

@@ -486,6 +486,16 @@ export function stretchContrast(gray: Float32Array): Float32Array {
 }
 
 /**
+ * Reports whether the image the model would see has no content: every value of the preview the
+ * same, as from a fully transparent image or one of a single colour. A model still gives such an
+ * image a label, often with a high probability, so the caller reports it instead.
+ */
+export function isBlank(preview: ArrayLike<number>): boolean {
+  for (let i = 1; i < preview.length; i++) if (preview[i] !== preview[0]) return false;
+  return true;
+}
+
+/**
  * Runs the whole pipeline on decoded RGBA pixels. With one channel: grayscale, background
  * estimate, crop to the content of a photo, pad to a square with the background, resize to the
  * model size, invert when the background is light, then rescale and normalise. With three
