@@ -1,8 +1,9 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
+import { exportFileName, imageExport, partialExportNotice } from '../ui/export-name';
 import { saveFile } from '../ui/save-file';
-import { describeError } from '../shared/errors';
+import { TandemError, describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import type { ImageResultQuery, JobProgress, JobSummary, ModelInfo } from '../shared/protocol';
 import { count, formatProgress, plural, type UnitNames } from '../ui/format';
@@ -16,6 +17,8 @@ import { base } from '../ui/theme';
 const log = createLogger('image-batch');
 
 const imageUnits: UnitNames = { one: 'image', other: 'images' };
+/** Interval between list reads while another tab runs one of the listed jobs. */
+const otherTabRefreshMs = 1000;
 
 /** How many skipped file names a notice lists before "and N more". */
 const listedSkippedFiles = 3;
@@ -23,12 +26,6 @@ const listedSkippedFiles = 3;
 /** Errors from the worker cross Comlink as plain `Error`s that keep their `name`, so match on it. */
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
-}
-
-/** Returns the export's file name: `photos.zip` becomes `photos-tagged.csv`, `12 files` becomes `12-files-tagged.csv`. */
-function exportFileName(jobName: string): string {
-  const stem = jobName.replace(/\.[^./]+$/, '').trim().replace(/\s+/g, '-');
-  return `${stem || 'images'}-tagged.csv`;
 }
 
 /** Returns the model's input size from its manifest's `image.size`, which is also the size of each result's preview. */
@@ -466,6 +463,11 @@ export class ImageBatchPanel extends LitElement {
     } catch (error) {
       if (isAbortError(error)) {
         this.notice = `Cancelled ${job.fileName}.`;
+      } else if (error instanceof TandemError && error.code === 'job-busy') {
+        // The job lock did its work, so this tab follows the other tab's run through the stored checkpoints.
+        log.info(`Job ${job.id} is running in another tab`);
+        this.notice = `${job.fileName} is already running in another tab or window. Its progress shows in the list here as it runs.`;
+        this.followOtherTab = true;
       } else {
         log.error(`Job ${job.id} failed`, error);
         this.problem = `Tagging ${job.fileName} failed: ${describeError(error)}`;
@@ -492,6 +494,15 @@ export class ImageBatchPanel extends LitElement {
     }
   }
 
+  private refreshTimer: number | undefined;
+  /** Set when this tab's run was rejected because another tab runs the job, so the next list refresh polls again. */
+  private followOtherTab = false;
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.clearTimeout(this.refreshTimer);
+  }
+
   private async refreshJobs(): Promise<void> {
     const model = this.model;
     if (!model) return;
@@ -500,6 +511,12 @@ export class ImageBatchPanel extends LitElement {
       if (model !== this.model) return;
       this.jobs = [...jobs].filter((job) => job.kind === 'image').sort((a, b) => b.createdAt - a.createdAt);
       if (this.openJobId && !this.jobs.some((job) => job.id === this.openJobId)) this.openJobId = null;
+      // A job running in another tab shows its progress here through the stored checkpoints, and
+      // right after a job-busy rejection the other tab may not have stored the job as running yet.
+      const elsewhere = this.followOtherTab || this.jobs.some((job) => (job.status === 'running' || job.status === 'queued') && job.id !== this.active?.jobId);
+      this.followOtherTab = false;
+      window.clearTimeout(this.refreshTimer);
+      if (elsewhere && this.isConnected) this.refreshTimer = window.setTimeout(() => void this.refreshJobs(), otherTabRefreshMs);
     } catch (error) {
       log.error(`Listing the jobs of model ${model.id} failed`, error);
       this.problem = `The list of past batches could not be read: ${describeError(error)}`;
@@ -507,8 +524,9 @@ export class ImageBatchPanel extends LitElement {
   }
 
   private async exportJob(job: JobSummary): Promise<void> {
+    this.notice = partialExportNotice(job, imageExport);
     try {
-      saveFile(await TandemClient.shared().exportResults(job.id), exportFileName(job.fileName), this.renderRoot);
+      saveFile(await TandemClient.shared().exportResults(job.id), exportFileName(job, imageExport), this.renderRoot);
     } catch (error) {
       log.error(`Exporting job ${job.id} failed`, error);
       this.problem = `Exporting ${job.fileName} failed: ${describeError(error)}`;

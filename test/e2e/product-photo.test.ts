@@ -261,6 +261,37 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     });
 
     if (backend === 'wasm') {
+      it('exports a paused batch as partial', async () => {
+        // A fresh profile, so the images are not in the result cache from the tests above.
+        const fresh = await launchBrowser();
+        const page = await fresh.context.newPage();
+        const errors = watchErrors(page);
+        await openPhotoApp(page, served.url, backend);
+        const panel = page.locator('tandem-image-batch-panel');
+        await panel.locator('[data-testid=images-input]').setInputFiles([zipPath]);
+        await expect.poll(() => panel.locator('[data-testid=progress]').textContent(), { timeout: 60_000 }).toMatch(/^[1-9][\d,]* of about/);
+        await panel.locator('[data-testid=pause]').click();
+
+        const job = panel.locator('[data-testid=job]').first();
+        await expect.poll(() => job.getAttribute('data-status'), { timeout: 60_000 }).toBe('paused');
+        const done = Number(await job.locator('[data-testid=rows]').getAttribute('data-value'));
+        expect(done).toBeGreaterThan(0);
+        expect(done).toBeLessThan(10_001);
+
+        const download = page.waitForEvent('download');
+        await job.locator('[data-testid=export]').click();
+        const partial = await download;
+        expect(partial.suggestedFilename()).toBe('fashion-test-png-partial-tagged.csv');
+        const notice = (await panel.locator('[data-testid=batch-notice]').textContent()) ?? '';
+        expect(notice).toContain('fashion-test-png.zip is paused, so the export is partial');
+        expect(notice).toContain(`the first ${done.toLocaleString('en')} image`);
+        expect(notice).toContain('Resume the job');
+        const rows = parseCsv(readFileSync(await partial.path(), 'utf8'));
+        expect(rows).toHaveLength(done);
+        expect(errors).toEqual([]);
+        await fresh.close();
+      });
+
       for (const format of ['jpeg', 'webp'] as const) {
         it(`tags colour ${format} photos on a light background`, { timeout: 900_000 }, async () => {
           const page = await launched.context.newPage();
