@@ -27,7 +27,7 @@ interface CatalogueItem {
 
 type ShownPrediction = ImagePrediction & { roundTripMs: number };
 
-/** Returns whether a preview holds RGB triples (a colour model) or gray values. */
+/** Returns whether a preview contains RGB triples (a colour model) or gray values. */
 function colourOf(result: ImagePrediction | null): 'colour' | 'grayscale' {
   return result && result.preview.length === result.previewWidth * result.previewHeight * 3 ? 'colour' : 'grayscale';
 }

@@ -370,7 +370,7 @@ export class SimilarPanel extends LitElement {
     } catch (error) {
       // A newer product's request superseded this one.
       if (isAbortError(error)) return;
-      // The neighbours of an earlier query would read as this query's answer.
+      // The neighbours of an earlier query would look like this query's result.
       this.result = null;
       this.problem = `Similar products could not be found: ${describeError(error)}`;
     }
@@ -388,7 +388,7 @@ export class SimilarPanel extends LitElement {
       this.problem = null;
     } catch (error) {
       if (isAbortError(error)) return;
-      // The neighbours of an earlier query would read as this photo's answer.
+      // The neighbours of an earlier query would look like this photo's result.
       this.result = null;
       this.problem = describeError(error);
     }

@@ -23,7 +23,7 @@ export interface ModelInfo {
   inputNames: string[];
   outputNames: string[];
   loadMs: number;
-  /** What the model file says about itself, for the model info panel; null when it cannot be read. */
+  /** The metadata the model file records about itself, for the model info panel, or null when the file cannot be read. */
   details?: ModelDetails | null;
 }
 

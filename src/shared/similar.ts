@@ -15,7 +15,7 @@ export interface CatalogueSummary {
   jobId: string;
   /** The job's rows left out because they have a row error. */
   skipped: number;
-  /** Which search answers queries once the catalogue is loaded. */
+  /** The search that serves queries once the catalogue is loaded. */
   search: 'exact' | 'approximate';
 }
 

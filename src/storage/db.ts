@@ -125,7 +125,7 @@ export interface StoredModelRecord {
   /** The manifest it came with, or the one derived from it, with the user's changes. */
   manifest: ModelManifest;
   manifestSource: 'manifest' | 'derived';
-  /** How the manifest was derived, for the model info panel. */
+  /** The derivation notes of the manifest, for the model info panel. */
   notes: string[];
   savedAt: number;
 }
