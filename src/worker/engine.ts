@@ -20,6 +20,8 @@ import jsepBinaryUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url'
 import jsepGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import { TandemError, describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { markStart } from '../shared/start-marks';
+import { startupModel } from './startup-model';
 import type { BackendName, BackendPreference } from '../shared/protocol';
 
 const log = createLogger('engine');
@@ -39,11 +41,30 @@ export type Feeds = Record<string, FloatInput>;
 export type Outputs = Record<string, Ort.Tensor>;
 
 function configure(runtime: Runtime, wasm: string, mjs: string): Runtime {
-  runtime.env.wasm.wasmPaths = { wasm: new URL(wasm, import.meta.url).href, mjs: new URL(mjs, import.meta.url).href };
+  const wasmUrl = new URL(wasm, import.meta.url).href;
+  // A single-threaded runtime uses the glue code embedded in its build, which saves a request
+  // before the WebAssembly fetch. Threads need the glue as a file of its own.
+  runtime.env.wasm.wasmPaths = self.crossOriginIsolated ? { wasm: wasmUrl, mjs: new URL(mjs, import.meta.url).href } : { wasm: wasmUrl };
   // Inference already runs in this worker; the runtime's own proxy worker would add a hop.
   runtime.env.wasm.proxy = false;
   // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
   if (!self.crossOriginIsolated) runtime.env.wasm.numThreads = 1;
+  return runtime;
+}
+
+/**
+ * Starts a runtime build by compiling {@link startupModel} on its CPU (WASM) execution provider,
+ * which initialises the runtime for both backends. The WebGPU device is set up later, by the
+ * first WebGPU session. A failure is logged and left for the real compile to report.
+ */
+async function startRuntime(runtime: Runtime): Promise<Runtime> {
+  try {
+    const session = await runtime.InferenceSession.create(startupModel, { executionProviders: ['wasm'] });
+    await session.release();
+  } catch (error) {
+    log.warn('starting the runtime with a one-node model failed', error);
+  }
+  markStart('runtime-started');
   return runtime;
 }
 
@@ -52,14 +73,14 @@ let webGpuRuntime: Promise<Runtime> | null = null;
 /** Set once the WebGPU build has loaded, for the fault injection and the lost-device watch. */
 let loadedWebGpuRuntime: Runtime | null = null;
 
-/** Imports the runtime build for a backend on first use and returns it. */
+/** Imports and starts the runtime build for a backend on first use and returns it. */
 function runtimeFor(backend: BackendName): Promise<Runtime> {
   if (backend === 'wasm') {
-    wasmRuntime ??= import('onnxruntime-web/wasm').then((runtime) => configure(runtime, wasmBinaryUrl, wasmGlueUrl));
+    wasmRuntime ??= import('onnxruntime-web/wasm').then((runtime) => startRuntime(configure(runtime, wasmBinaryUrl, wasmGlueUrl)));
     wasmRuntime.catch(() => (wasmRuntime = null));
     return wasmRuntime;
   }
-  webGpuRuntime ??= import('onnxruntime-web').then((runtime) => (loadedWebGpuRuntime = configure(runtime, jsepBinaryUrl, jsepGlueUrl)));
+  webGpuRuntime ??= import('onnxruntime-web').then((runtime) => startRuntime((loadedWebGpuRuntime = configure(runtime, jsepBinaryUrl, jsepGlueUrl))));
   webGpuRuntime.catch(() => (webGpuRuntime = null));
   return webGpuRuntime;
 }
@@ -103,8 +124,9 @@ export interface CompiledModel {
 }
 
 /**
- * Starts importing the runtime build for a backend, so that its script loads while other work
- * goes on. A failure is left for the compile that needs the build, which imports it again.
+ * Starts the runtime build for a backend (import, WebAssembly, initialisation), so that it starts
+ * while the model file is fetched. A failure is left for the compile that needs the build, which
+ * imports it again.
  */
 export function prepareRuntime(backend: BackendName): void {
   runtimeFor(backend).catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import { TandemError, describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { markStart } from '../shared/start-marks';
 import { parseManifest, type ModelManifest } from '../shared/manifest';
 import type { BackendPreference, ModelInfo } from '../shared/protocol';
 import { createFeatureEncoder, type FeatureEncoder } from '../shared/tabular';
@@ -128,7 +129,7 @@ function withWasmFallback(model: LoadedModel, gpu: CompiledModel, bytes: Uint8Ar
 
 async function load(manifestUrl: string, preference: BackendPreference): Promise<LoadedModel> {
   const started = performance.now();
-  // The runtime build's script loads while the manifest and the model file are fetched.
+  // The runtime starts while the manifest and the model file are fetched.
   if (preference !== 'auto') prepareRuntime(preference);
   // A model the user opened (`stored:<sha256>`) is read from IndexedDB instead of fetched.
   const stored = manifestUrl.startsWith(storedModelScheme) ? await readStoredModel(manifestUrl) : null;
@@ -140,6 +141,7 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   const recalled = preference === 'auto' ? recallBackendChoice(manifest.model.sha256) : Promise.resolve(null);
   void recalled.then((choice) => choice && prepareRuntime(choice.backend));
   const [bytes, remembered] = await Promise.all([fetched, recalled]);
+  markStart('model-fetched');
   const original = stored ? stored.original : bytes;
   const source = stored?.record.manifestSource ?? 'manifest';
   const notes = stored?.record.notes ?? [];
@@ -183,7 +185,9 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
     preprocessingKey,
   };
   if (compiled.backend === 'webgpu') model.compiled = withWasmFallback(model, compiled, bytes);
+  markStart('model-compiled');
   await warmUp(model);
+  markStart('model-ready');
   byId.set(info.id, model);
   log.info(`loaded ${manifest.name} ${manifest.version} on ${choice.backend} in ${info.loadMs.toFixed(0)} ms`);
   return model;
