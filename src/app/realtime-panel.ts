@@ -3,6 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { TandemClient, type RealtimeResult } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { markStart } from '../shared/start-marks';
 import type { ModelInfo } from '../shared/protocol';
 import '../ui/class-bars';
 import '../ui/probability-meter';
@@ -89,12 +90,15 @@ export class RealtimePanel extends LitElement {
   /** Sequence numbers of requests, so a slow result never replaces the result of a later request. */
   private requestCount = 0;
   private shownRequest = 0;
+  /** Whether the first result (or error) for the current model has been announced. */
+  private announced = false;
 
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('model') && this.model) {
       this.record = { ...(this.model.manifest.sample ?? {}) };
       this.result = null;
       this.problem = null;
+      this.announced = false;
       void this.predict(this.record);
     }
   }
@@ -164,13 +168,27 @@ export class RealtimePanel extends LitElement {
       this.shownRequest = request;
       this.result = result;
       this.problem = null;
+      void this.announceFirstResult();
     } catch (error) {
       if (isAbortError(error)) return;
       if (request < this.shownRequest || model !== this.model) return;
       this.shownRequest = request;
       log.warn(`Prediction failed for model ${model.id}`, error);
       this.problem = `This record could not be scored: ${describeError(error)}`;
+      void this.announceFirstResult();
     }
+  }
+
+  /**
+   * Fires `first-result` once per model, after the first result or error is rendered. The app
+   * renders its other panels after it, so that they do not hold up the first prediction.
+   */
+  private async announceFirstResult(): Promise<void> {
+    if (this.announced) return;
+    this.announced = true;
+    await this.updateComplete;
+    markStart('first-result');
+    this.dispatchEvent(new Event('first-result', { bubbles: true, composed: true }));
   }
 }
 

@@ -3,7 +3,8 @@ import { customElement, state } from 'lit/decorators.js';
 import { TandemClient } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
-import type { BackendPreference, ModelInfo } from '../shared/protocol';
+import { markStart } from '../shared/start-marks';
+import type { ModelInfo } from '../shared/protocol';
 import { base, tokens } from '../ui/theme';
 import '../ui/metrics-panel';
 import '../ui/storage-panel';
@@ -15,36 +16,20 @@ import './model-info-panel';
 import { ManifestChangedEvent } from './model-info-panel';
 import './open-model';
 import { ModelOpenedEvent } from './open-model';
+import { defaultManifestUrl, readPageSettings } from './page-settings';
 import './similar-panel';
 import './realtime-panel';
 
 const log = createLogger('app');
 
-const defaultManifestUrl = 'models/churn/manifest.json';
-const backendPreferences: readonly BackendPreference[] = ['auto', 'webgpu', 'wasm'];
+/** How long a record model's other panels wait for the form's first result before they render anyway. */
+const restFallbackMs = 1000;
 
 /** The models the header links to, by manifest URL relative to the page. */
 const shippedModels: readonly { name: string; manifest: string }[] = [
   { name: 'Customer churn', manifest: 'models/churn/manifest.json' },
   { name: 'Product photos', manifest: 'models/product-photo/manifest.json' },
 ];
-
-/** The settings from the page URL, or an error message that names the invalid parameter. */
-type PageSettings = { manifestUrl: string; backend: BackendPreference } | { error: string };
-
-/** Reads `?model=` (a manifest URL, relative to the page) and `?backend=` (auto, webgpu or wasm). */
-function readPageSettings(search: string): PageSettings {
-  const params = new URLSearchParams(search);
-  const backend = params.get('backend') ?? 'auto';
-  if (!backendPreferences.includes(backend as BackendPreference)) {
-    return {
-      error: `The backend "${backend}" in the page address is not valid. Use ${backendPreferences.slice(0, -1).join(', ')} or ${backendPreferences.at(-1)}, for example ?backend=wasm.`,
-    };
-  }
-
-  const manifestUrl = new URL(params.get('model') || defaultManifestUrl, location.href).href;
-  return { manifestUrl, backend: backend as BackendPreference };
-}
 
 /** Returns the page address for a model, keeping the page's `backend` and `max_model_mb` parameters. */
 function modelPageUrl(manifest: string, search: string): string {
@@ -259,6 +244,12 @@ export class TandemApp extends LitElement {
   @state() private error: string | null = null;
   /** Whether the error came from loading, which a retry can fix, rather than from the page address. */
   @state() private canRetry = false;
+  /**
+   * Whether the panels after a record model's form are rendered. The form renders alone first,
+   * so that rendering the rest does not hold up its first prediction; see {@link showRestAfterPaint}.
+   */
+  @state() private restShown = false;
+  private restTimer: number | undefined;
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -291,10 +282,12 @@ export class TandemApp extends LitElement {
                 ? html`<tandem-image-panel .model=${this.model}></tandem-image-panel>
                     <tandem-image-batch-panel .model=${this.model}></tandem-image-batch-panel>
                     <tandem-similar-panel class="full" .model=${this.model}></tandem-similar-panel>`
-                : html`<tandem-realtime-panel .model=${this.model}></tandem-realtime-panel>
-                    <tandem-batch-panel .model=${this.model}></tandem-batch-panel>`}
-              <tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
-              <tandem-model-info class="full" .model=${this.model} @manifest-changed=${this.onManifestChanged}></tandem-model-info>
+                : html`<tandem-realtime-panel .model=${this.model} @first-result=${this.showRestAfterPaint}></tandem-realtime-panel>
+                    ${this.restShown ? html`<tandem-batch-panel .model=${this.model}></tandem-batch-panel>` : nothing}`}
+              ${this.restShown
+                ? html`<tandem-metrics-panel class="full" .source=${() => TandemClient.shared().metrics()}></tandem-metrics-panel>
+                    <tandem-model-info class="full" .model=${this.model} @manifest-changed=${this.onManifestChanged}></tandem-model-info>`
+                : nothing}
             </main>`
           : nothing}
         <tandem-storage-panel></tandem-storage-panel>
@@ -353,6 +346,21 @@ export class TandemApp extends LitElement {
     location.assign(modelPageUrl(event.manifestUrl, location.search));
   }
 
+  /**
+   * Renders the other panels once the frame with the form's first result has been painted: a task
+   * queued from an animation frame callback runs after that frame.
+   */
+  private readonly showRestAfterPaint = (): void => {
+    requestAnimationFrame(() => {
+      this.restTimer = window.setTimeout(this.showRest, 0);
+    });
+  };
+
+  private readonly showRest = (): void => {
+    window.clearTimeout(this.restTimer);
+    this.restShown = true;
+  };
+
   private onManifestChanged(_event: ManifestChangedEvent): void {
     this.model = null;
     void this.load();
@@ -369,7 +377,14 @@ export class TandemApp extends LitElement {
     this.loading = true;
     this.error = null;
     try {
-      this.model = await TandemClient.shared().loadModel(settings.manifestUrl, settings.backend);
+      const model = await TandemClient.shared().loadModel(settings.manifestUrl, settings.backend);
+      markStart('model-received');
+      // An image model's panel predicts nothing until it gets an image, so every panel renders at
+      // once. A record model's form renders first; the rest follows its first result, or a second.
+      this.restShown = Boolean(model.manifest.image);
+      window.clearTimeout(this.restTimer);
+      if (!this.restShown) this.restTimer = window.setTimeout(this.showRest, restFallbackMs);
+      this.model = model;
       // A scripting hook for the benchmark and for power users in the console.
       window.tandem = { client: TandemClient.shared(), model: this.model };
     } catch (error) {

@@ -46,6 +46,33 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await page.close();
     });
 
+    it('starts the model first and renders the other panels after the first result', async () => {
+      const page = await launched.context.newPage();
+      const errors = watchErrors(page);
+      // Whether the batch panel existed when the form announced its first result.
+      await page.addInitScript(() => {
+        window.addEventListener('first-result', () => {
+          const app = document.querySelector('tandem-app');
+          (window as unknown as { batchPanelAtFirstResult: boolean }).batchPanelAtFirstResult = app?.shadowRoot?.querySelector('tandem-batch-panel') != null;
+        });
+      });
+      await page.goto(`${served.url}?backend=${backend}`);
+      await page.locator('[data-testid=probability][data-value]').waitFor({ timeout: 60_000 });
+      await page.locator('tandem-batch-panel').waitFor({ state: 'attached', timeout: 10_000 });
+      await page.locator('tandem-model-info').waitFor({ state: 'attached', timeout: 10_000 });
+      expect(await page.evaluate(() => (window as unknown as { batchPanelAtFirstResult?: boolean }).batchPanelAtFirstResult)).toBe(false);
+
+      // The start marks (src/shared/start-marks.ts) in the order they were made.
+      const readMarks = "performance.getEntriesByType('mark').filter((mark) => mark.name.startsWith('tandem:')).map((mark) => mark.name.slice(7))";
+      expect(await page.evaluate(readMarks)).toEqual(['model-requested', 'model-received', 'first-result']);
+      // The worker starts the runtime before the model is compiled; the model files may arrive before or after.
+      const workerMarks = (await page.workers()[0]!.evaluate(readMarks)) as string[];
+      expect(workerMarks.filter((name) => name !== 'model-fetched')).toEqual(['worker-started', 'runtime-started', 'model-compiled', 'model-ready']);
+      expect(workerMarks).toContain('model-fetched');
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
     it('matches golden probabilities for held-out customers', async () => {
       const page = await launched.context.newPage();
       await page.goto(`${served.url}?backend=${backend}`);
