@@ -41,10 +41,8 @@ export type Feeds = Record<string, FloatInput>;
 export type Outputs = Record<string, Ort.Tensor>;
 
 function configure(runtime: Runtime, wasm: string, mjs: string): Runtime {
-  const wasmUrl = new URL(wasm, import.meta.url).href;
-  // A single-threaded runtime uses the glue code embedded in its build, which saves a request
-  // before the WebAssembly fetch. Threads need the glue as a file of its own.
-  runtime.env.wasm.wasmPaths = self.crossOriginIsolated ? { wasm: wasmUrl, mjs: new URL(mjs, import.meta.url).href } : { wasm: wasmUrl };
+  // The widget's build of the runtime has no embedded glue code, so the glue's URL is always given.
+  runtime.env.wasm.wasmPaths = { wasm: new URL(wasm, import.meta.url).href, mjs: new URL(mjs, import.meta.url).href };
   // Inference already runs in this worker; the runtime's own proxy worker would add a hop.
   runtime.env.wasm.proxy = false;
   // Threads need SharedArrayBuffer, which browsers give only to cross-origin isolated pages.
