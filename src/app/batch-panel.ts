@@ -152,6 +152,8 @@ export class BatchPanel extends LitElement {
   @property({ attribute: false }) model: ModelInfo | null = null;
 
   @state() private jobs: JobSummary[] = [];
+  /** Whether the stored jobs of the current model are still being read for the first time. */
+  @state() private listing = true;
   @state() private active: ActiveRun | null = null;
   @state() private progress: JobProgress | null = null;
   @state() private problem: string | null = null;
@@ -159,7 +161,10 @@ export class BatchPanel extends LitElement {
   @state() private dragging = false;
 
   override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('model') && this.model) void this.refreshJobs();
+    if (changed.has('model') && this.model) {
+      this.listing = true;
+      void this.refreshJobs();
+    }
   }
 
   override render() {
@@ -203,6 +208,7 @@ export class BatchPanel extends LitElement {
       <tandem-job-list
         .jobs=${this.jobs.filter((job) => job.id !== this.active?.jobId)}
         ?busy=${busy}
+        ?listing=${this.listing}
         .evaluationLabels=${this.evaluationLabels()}
         emptyText="No files scored with this model yet."
         @job-action=${this.onJobAction}
@@ -438,6 +444,8 @@ export class BatchPanel extends LitElement {
     } catch (error) {
       log.error(`Listing the jobs of model ${model.id} failed`, error);
       this.problem = `The list of past files could not be read: ${describeError(error)}`;
+    } finally {
+      if (model === this.model) this.listing = false;
     }
   }
 

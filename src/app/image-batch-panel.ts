@@ -201,6 +201,8 @@ export class ImageBatchPanel extends LitElement {
   @property({ attribute: false }) model: ModelInfo | null = null;
 
   @state() private jobs: JobSummary[] = [];
+  /** Whether the stored jobs of the current model are still being read for the first time. */
+  @state() private listing = true;
   @state() private active: ActiveRun | null = null;
   @state() private progress: JobProgress | null = null;
   @state() private problem: string | null = null;
@@ -217,6 +219,7 @@ export class ImageBatchPanel extends LitElement {
   override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('model') && this.model) {
       this.openJobId = null;
+      this.listing = true;
       void this.refreshJobs();
     }
   }
@@ -263,6 +266,7 @@ export class ImageBatchPanel extends LitElement {
       <tandem-job-list
         .jobs=${this.jobs.filter((job) => job.id !== this.active?.jobId)}
         ?busy=${busy}
+        ?listing=${this.listing}
         openable
         .selectedJobId=${this.openJobId}
         emptyText="No photos tagged with this model yet."
@@ -520,6 +524,8 @@ export class ImageBatchPanel extends LitElement {
     } catch (error) {
       log.error(`Listing the jobs of model ${model.id} failed`, error);
       this.problem = `The list of past batches could not be read: ${describeError(error)}`;
+    } finally {
+      if (model === this.model) this.listing = false;
     }
   }
 

@@ -196,7 +196,11 @@ export class JobList extends LitElement {
   /** The text shown when there are no jobs. */
   @property() emptyText = 'No jobs yet.';
 
+  /** Whether the owner is still reading the stored jobs, so an empty list means nothing yet. */
+  @property({ type: Boolean }) listing = false;
+
   override render() {
+    if (this.jobs.length === 0 && this.listing) return html`<p class="muted" data-testid="jobs-listing">Reading the list of past files…</p>`;
     if (this.jobs.length === 0) return html`<p class="muted" data-testid="no-jobs">${this.emptyText}</p>`;
     return html`<ul class="jobs">
       ${this.jobs.map((job) => this.renderJob(job))}

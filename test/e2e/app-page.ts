@@ -8,8 +8,19 @@ export async function openApp(page: Page, url: string, backend: string): Promise
   await expect.poll(() => page.locator('[data-testid=backend]').textContent(), { timeout: 60_000 }).toBe(backend);
 }
 
+/**
+ * Waits until the page's batch panel exists and has read its stored jobs. The panel renders after
+ * the form's first result and reads the jobs afterwards, so counting jobs any earlier can miss
+ * some.
+ */
+export async function waitForJobList(page: Page): Promise<void> {
+  await page.locator('tandem-job-list').first().waitFor({ state: 'attached', timeout: 60_000 });
+  await expect.poll(() => page.locator('[data-testid=jobs-listing]').count(), { timeout: 60_000 }).toBe(0);
+}
+
 /** Picks a file, waits for its job to finish and returns the job's list item id. */
 export async function scoreFile(page: Page, path: string): Promise<string> {
+  await waitForJobList(page);
   const before = await page.locator('[data-testid=job]').count();
   await page.locator('[data-testid=file-input]').setInputFiles(path);
   await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 60_000 }).toBe(before + 1);

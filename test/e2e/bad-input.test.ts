@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exportJob, openApp } from './app-page';
+import { exportJob, openApp, waitForJobList } from './app-page';
 import { parseCsv } from './churn-data';
 import { launchBrowser, serveBuild, type LaunchedBrowser, type Served } from './harness';
 
@@ -19,6 +19,7 @@ interface Outcome {
 
 /** Scores one file; returns the file-level error text, or the finished job's outcome. */
 async function score(page: Page, path: string): Promise<string | Outcome> {
+  await waitForJobList(page);
   const before = await page.locator('[data-testid=job]').count();
   await page.locator('[data-testid=file-input]').setInputFiles(path);
   const error = page.locator('[data-testid=batch-error]');
@@ -208,6 +209,7 @@ describe('bad input files', () => {
     }
     closeSync(fd);
 
+    await waitForJobList(page);
     const before = await page.locator('[data-testid=job]').count();
     await page.locator('[data-testid=file-input]').setInputFiles(path);
     await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 300_000 }).toBe(before + 1);

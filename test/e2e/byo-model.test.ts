@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJob, openApp, scoreFile } from './app-page';
+import { exportJob, openApp, scoreFile, waitForJobList } from './app-page';
 import { parseCsv } from './churn-data';
 import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
 
@@ -267,6 +267,7 @@ describe('bring your own model on wasm', () => {
       expect(await page.locator('figcaption', { hasText: 'What the model sees' }).textContent()).toContain(`${size} × ${size} colour pixels`);
 
       // Batch: the five images and a file that is not an image, which gets a row error alone.
+      await waitForJobList(page);
       const before = await page.locator('[data-testid=job]').count();
       await page.locator('[data-testid=images-input]').setInputFiles([...names.map(fixture), fixture('regressor.csv')]);
       await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: 120_000 }).toBe(before + 1);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJob } from './app-page';
+import { exportJob, waitForJobList } from './app-page';
 import { parseCsv } from './churn-data';
 import { ensurePngZip, labelNames, labelOfFile, photoGolden, photoManifest, readTestSet } from './fashion-data';
 import { launchBrowser, serveBuild, watchErrors, type LaunchedBrowser, type Served } from './harness';
@@ -26,6 +26,7 @@ async function openPhotoApp(page: Page, url: string, backend: string): Promise<v
  * row covers the whole run: 10,000 images take about 12 minutes on SwiftShader's WebGPU.
  */
 async function scoreImages(page: Page, paths: string[], timeoutMs = 1_100_000): Promise<Record<string, string>[]> {
+  await waitForJobList(page);
   const before = await page.locator('[data-testid=job]').count();
   await page.locator('[data-testid=images-input]').setInputFiles(paths);
   await expect.poll(() => page.locator('[data-testid=job]').count(), { timeout: timeoutMs, interval: 1000 }).toBe(before + 1);
