@@ -4,6 +4,7 @@ import { TandemClient, type RealtimeResult } from '../client/tandem-client';
 import { describeError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { markStart } from '../shared/start-marks';
+import { describeRangeWarnings } from '../shared/tabular';
 import type { ModelInfo } from '../shared/protocol';
 import '../ui/class-bars';
 import '../ui/probability-meter';
@@ -69,6 +70,15 @@ export class RealtimePanel extends LitElement {
         font-family: var(--tandem-mono);
       }
 
+      .range-warning {
+        margin: 0.5rem 0 0;
+        padding: 0.5rem 0.75rem;
+        border-radius: var(--tandem-radius);
+        background: var(--tandem-warning-soft);
+        color: var(--tandem-warning);
+        font-size: 0.875rem;
+      }
+
       .problem {
         margin: 0.5rem 0 0;
         padding: 0.5rem 0.75rem;
@@ -116,6 +126,9 @@ export class RealtimePanel extends LitElement {
       <p class="meaning muted">${manifest.output.meaning ?? 'Change any field to score the record again.'}</p>
       <div class="result ${this.problem ? 'stale' : ''}">
         ${this.renderResult(manifest.output)}
+        ${this.result?.rangeWarnings.length
+          ? html`<p class="range-warning" role="status" data-testid="range-warning">${describeRangeWarnings(this.result.rangeWarnings)}</p>`
+          : nothing}
         ${this.problem ? html`<p class="problem" role="alert" data-testid="predict-error">${this.problem}</p>` : nothing}
       </div>
       <tandem-record-form

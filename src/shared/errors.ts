@@ -48,6 +48,18 @@ export function formatRowError(error: RowError): string {
   return `${where}${error.reason}`;
 }
 
+/**
+ * A row that was scored, with a caveat: a number outside the model's range, which the model
+ * extrapolates for. The export gives the reason in the row's `warning` column.
+ */
+export interface RowWarning {
+  /** 1-based data row number; the header is not counted. */
+  row: number;
+  reason: string;
+  /** The row's key from an ID column such as `customerID`, when the file has one. */
+  key?: string;
+}
+
 /** Thrown by the encoders for one bad value; the batch turns it into a {@link RowError}. */
 export class InvalidValueError extends Error {
   override name = 'InvalidValueError';
@@ -56,8 +68,10 @@ export class InvalidValueError extends Error {
     readonly column: string,
     readonly value: string,
     readonly reason: string,
+    /** Whether the value came from a file's column or a record's field (the form, the widget). */
+    readonly source: 'column' | 'field' = 'column',
   ) {
-    super(`Column "${column}" has ${JSON.stringify(value)}: ${reason}`);
+    super(`${source === 'column' ? 'Column' : 'Field'} "${column}" has ${JSON.stringify(value)}: ${reason}`);
   }
 }
 

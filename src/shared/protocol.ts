@@ -6,6 +6,7 @@ import type { RowError } from './errors';
 import type { Evaluation } from './evaluation';
 import type { ModelDetails } from './derive-manifest';
 import type { ModelManifest } from './manifest';
+import type { RangeWarning } from './tabular';
 
 export type BackendName = 'webgpu' | 'wasm';
 export type BackendPreference = 'auto' | BackendName;
@@ -36,6 +37,8 @@ export interface TabularPrediction {
   label: string;
   /** For a multi-class model: every class's probability, in the manifest's label order. */
   classes?: ClassProbability[];
+  /** The record's numbers outside their manifest range: the model extrapolates for them. Empty when none. */
+  rangeWarnings: RangeWarning[];
   backend: BackendName;
   /** Time waiting behind other work in the worker, in milliseconds. */
   queueMs: number;
@@ -59,6 +62,11 @@ export interface JobSummary {
   rowsDone: number;
   /** Rows whose result is an error instead of a prediction. */
   errorCount: number;
+  /**
+   * Rows scored with a warning: a number outside the model's range. Absent in jobs stored before
+   * range warnings, and for image jobs.
+   */
+  warningCount?: number;
   /** Rows in the whole file, once it has been read to the end. */
   rowsTotal: number | null;
   createdAt: number;

@@ -12,17 +12,51 @@ export interface FeatureEncoder {
   readonly features: readonly FeatureSpec[];
   readonly width: number;
   /**
-   * Writes one row's encoding into `out` at `offset`; throws {@link InvalidValueError} for a bad
-   * value. `decimal` is the file's decimal mark.
+   * Writes one row's encoding into `out` at `offset` and returns the row's numbers outside their
+   * manifest range, or null when there are none. Throws {@link InvalidValueError} for a bad value.
+   * `decimal` is the file's decimal mark.
    */
-  encodeValues(values: readonly string[], mapping: ColumnMapping, out: Float32Array, offset: number, decimal?: DecimalMark): void;
-  /** Encodes a record keyed by feature name, as the real-time form sends it. */
-  encodeRecord(record: Readonly<Record<string, unknown>>, out: Float32Array, offset: number): void;
+  encodeValues(values: readonly string[], mapping: ColumnMapping, out: Float32Array, offset: number, decimal?: DecimalMark): RangeWarning[] | null;
+  /**
+   * Encodes a record keyed by feature name, as the real-time form sends it, and returns its numbers
+   * outside their manifest range, or null. Its {@link InvalidValueError}s name a field, not a column.
+   */
+  encodeRecord(record: Readonly<Record<string, unknown>>, out: Float32Array, offset: number): RangeWarning[] | null;
+}
+
+/**
+ * A number outside its feature's `min` to `max` range in the manifest, the range the model was
+ * built for. The row is still scored, but the model extrapolates, so its result is less reliable.
+ */
+export interface RangeWarning {
+  feature: string;
+  /** The column (in a file) or field (in a record) that has the value. */
+  column: string;
+  value: number;
+  min: number | undefined;
+  max: number | undefined;
+}
+
+/** Describes a record's range warnings for a person, or returns '' when there are none. */
+export function describeRangeWarnings(warnings: readonly RangeWarning[]): string {
+  if (warnings.length === 0) return '';
+  return `Outside the range the model was built for: ${warnings.map(describeRangeWarning).join('; ')}. The model extrapolates, so trust this result less.`;
+}
+
+/** Describes a range warning in a sentence, such as: tenure is -5, below the model's range of 0 to 80. */
+export function describeRangeWarning(warning: RangeWarning): string {
+  const { feature, value, min, max } = warning;
+  const side = min !== undefined && value < min ? 'below' : 'above';
+  let limit = `the model's range of ${min} to ${max}`;
+  if (max === undefined) limit = `the model's minimum of ${min}`;
+  else if (min === undefined) limit = `the model's maximum of ${max}`;
+  return `${feature} is ${value}, ${side} ${limit}`;
 }
 
 export type DecimalMark = '.' | ',';
 
-type SlotWriter = (text: string, column: string, out: Float32Array, offset: number, decimal: DecimalMark) => void;
+/** Writes one feature's slots; a number writer returns a warning when the value is outside its range. */
+type SlotWriter = (text: string, column: string, out: Float32Array, offset: number, decimal: DecimalMark) => RangeWarning | undefined;
 
 /**
  * Parses a number written with `decimal` as its decimal mark. Thousands separators (the other
@@ -76,6 +110,8 @@ function missingValue(feature: FeatureSpec, column: string, text: string): strin
 function numberWriter(feature: NumberFeature): SlotWriter {
   const mean = feature.scaler?.mean ?? 0;
   const scale = feature.scaler?.scale ?? 1;
+  const min = feature.min ?? -Infinity;
+  const max = feature.max ?? Infinity;
   return (raw, column, out, offset, decimal) => {
     let text = raw;
     // Trimming copies the text, so it happens only when an end is a space or another blank.
@@ -86,6 +122,12 @@ function numberWriter(feature: NumberFeature): SlotWriter {
       throw new InvalidValueError(column, raw, `"${feature.name}" must be a number such as 42 or 18.5`);
     }
     out[offset] = (value - mean) / scale;
+    // The model reads 32-bit floats, so a huge number (such as 1e308) would reach it as infinity.
+    if (!Number.isFinite(out[offset]!)) {
+      throw new InvalidValueError(column, raw, `"${feature.name}" is too large for the model's 32-bit input; give a value between ${feature.min ?? '-3.4e38'} and ${feature.max ?? '3.4e38'}`);
+    }
+    if (value < min || value > max) return { feature: feature.name, column, value, min: feature.min, max: feature.max };
+    return undefined;
   };
 }
 
@@ -109,6 +151,7 @@ function booleanWriter(feature: BooleanFeature): SlotWriter {
     else throw new InvalidValueError(column, raw, `"${feature.name}" must be one of ${allowed}`);
     out[offset] = value;
     seen.set(raw, value);
+    return undefined;
   };
 }
 
@@ -133,6 +176,7 @@ function categoryWriter(feature: CategoryFeature): SlotWriter {
     }
     for (let slot = 0; slot < width; slot++) out[offset + slot] = 0;
     out[offset + position] = 1;
+    return undefined;
   };
 }
 
@@ -165,18 +209,29 @@ export function createFeatureEncoder(features: readonly FeatureSpec[]): FeatureE
     features,
     width,
     encodeValues(values, mapping, out, offset, decimal = '.') {
+      let warnings: RangeWarning[] | null = null;
       for (let i = 0; i < writers.length; i++) {
         const column = mapping.featureColumns[i]!;
-        writers[i]!(values[column] ?? '', mapping.header[column] ?? features[i]!.name, out, offset + offsets[i]!, decimal);
+        const warning = writers[i]!(values[column] ?? '', mapping.header[column] ?? features[i]!.name, out, offset + offsets[i]!, decimal);
+        if (warning) (warnings ??= []).push(warning);
       }
+      return warnings;
     },
     encodeRecord(record, out, offset) {
+      let warnings: RangeWarning[] | null = null;
       for (let i = 0; i < writers.length; i++) {
         const feature = features[i]!;
         const value = record[feature.name];
         const text = value === undefined || value === null ? '' : String(value);
-        writers[i]!(text, feature.name, out, offset + offsets[i]!, '.');
+        try {
+          const warning = writers[i]!(text, feature.name, out, offset + offsets[i]!, '.');
+          if (warning) (warnings ??= []).push(warning);
+        } catch (error) {
+          if (error instanceof InvalidValueError) throw new InvalidValueError(error.column, error.value, error.reason, 'field');
+          throw error;
+        }
       }
+      return warnings;
     },
   };
 }

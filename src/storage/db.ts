@@ -3,7 +3,7 @@
  * The worker is the only writer.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { RowError } from '../shared/errors';
+import type { RowError, RowWarning } from '../shared/errors';
 import type { ModelManifest } from '../shared/manifest';
 import type { JobSummary } from '../shared/protocol';
 
@@ -34,6 +34,8 @@ export interface ChunkRecord extends Partial<ImageChunkFields> {
   /** One per row: 1 or 0 from the label column, or -1 where the file has no usable label. */
   labels: Int8Array;
   errors: RowError[];
+  /** Rows scored with a caveat. Absent when there is none, and in jobs stored before range warnings. */
+  warnings?: RowWarning[];
   /** One per row of a tabular multi-class job: the predicted class index, or -1 for an error row. */
   classIndices?: Int16Array;
 }

@@ -24,12 +24,18 @@ function unitsOf(job: JobSummary): JobUnits {
   return job.kind === 'image' ? imageUnits : tabularUnits;
 }
 
-/** Describes a job's status: "completed", "completed with 2 row errors", "failed: <reason>", "paused". */
+/**
+ * Describes a job's status: "completed", "completed with 2 row errors and 1 row outside the
+ * model's range", "failed: <reason>", "paused".
+ */
 export function statusText(job: JobSummary): string {
   const units = unitsOf(job);
   switch (job.status) {
     case 'completed': {
-      const text = job.errorCount > 0 ? `completed with ${plural(job.errorCount, units.error.one, units.error.other)}` : 'completed';
+      const notes: string[] = [];
+      if (job.errorCount > 0) notes.push(plural(job.errorCount, units.error.one, units.error.other));
+      if ((job.warningCount ?? 0) > 0) notes.push(`${plural(job.warningCount!, 'row', 'rows')} outside the model's range`);
+      const text = notes.length > 0 ? `completed with ${notes.join(' and ')}` : 'completed';
       // A completed job's message is a warning about how the file was read.
       return job.message ? `${text}. ${job.message}` : text;
     }

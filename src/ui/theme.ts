@@ -20,6 +20,9 @@ export const tokens = css`
     --tandem-accent-soft: #e5eefb;
     --tandem-danger: #b42318;
     --tandem-danger-soft: #fdecea;
+    /* Warnings: a result was given, but with a caveat (such as a value outside the model's range). */
+    --tandem-warning: #6b4e00;
+    --tandem-warning-soft: #fff4d6;
     --tandem-success: #1e7a45;
     /* The two classes in charts: positives (for churn: customers who left) and negatives. */
     --tandem-positive: #d9622b;
@@ -40,6 +43,8 @@ export const tokens = css`
       --tandem-accent-soft: #1f2d44;
       --tandem-danger: #f28b82;
       --tandem-danger-soft: #3a1f1e;
+      --tandem-warning: #f2c46d;
+      --tandem-warning-soft: #3a3018;
       --tandem-success: #6fcf97;
       --tandem-positive: #f0945f;
       --tandem-negative: #7ea7e0;

@@ -260,5 +260,14 @@ export const widgetStyles = [
       background: var(--tandem-danger-soft);
       color: var(--tandem-danger);
     }
+
+    .range-warning {
+      margin: 0.5em 0 0;
+      padding: 0.5em 0.75em;
+      border-radius: var(--tandem-radius);
+      font-size: 0.875em;
+      background: var(--tandem-warning-soft);
+      color: var(--tandem-warning);
+    }
   `,
 ];

@@ -96,6 +96,7 @@ let widgetCount = 0;
  * @csspart prediction-label - the predicted class of a record.
  * @csspart meter - the track of the probability bar.
  * @csspart meter-fill - the filled part of the probability bar.
+ * @csspart range-warning - the note under a record's result when a number is outside the model's range.
  * @csspart picker - the image view's label and file input.
  * @csspart file-input - the image view's file input.
  * @csspart image - the chosen photo.
@@ -232,7 +233,7 @@ export class TandemWidget extends LitElement {
 
   /**
    * Returns a job's results as a CSV Blob in input order. For a CSV job: the input columns with
-   * `prediction`, `probability` and `error` appended. For an image job: `file`, `prediction`,
+   * `prediction`, `probability`, `error` and `warning` appended. For an image job: `file`, `prediction`,
    * `probability`, `top3` and `error`.
    */
   async exportResults(jobId: string): Promise<Blob> {

@@ -5,6 +5,7 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { BooleanFeature, CategoryFeature, FeatureSpec, NumberFeature } from '../shared/manifest';
+import { describeRangeWarnings } from '../shared/tabular';
 import type { ImageResult, RecordPrediction, WidgetModelInfo } from './types';
 
 /** A record as the form edits it: a number feature keeps its raw text while that is not a number. */
@@ -111,6 +112,7 @@ export function renderRecordResult(model: WidgetModelInfo, result: RecordPredict
       <span class="label" part="prediction-label">${result?.label ?? ''}</span>
     </p>
     <p class="meaning">${model.manifest.output.meaning ?? `Probability of ${model.manifest.output.positive_label ?? 'the positive class'}`}</p>
+    ${result?.rangeWarnings.length ? html`<p class="range-warning" part="range-warning">${describeRangeWarnings(result.rangeWarnings)}</p>` : nothing}
     <div class="meter" part="meter" aria-hidden="true">
       <div class="meter-fill" part="meter-fill" style="width: ${fill}%"></div>
       <div class="threshold" style="left: ${Math.min(100, Math.max(0, threshold * 100))}%"></div>

@@ -79,7 +79,7 @@ export interface TandemWorkerApi extends CatalogueApi {
 
   /**
    * Returns a job's results as CSV in input order: for a CSV job, the input rows with
-   * `prediction`, `probability` and `error` appended; for an image job, `file`, `prediction`,
+   * `prediction`, `probability`, `error` and `warning` appended; for an image job, `file`, `prediction`,
    * `probability`, `top3` and `error`.
    */
   exportResults(jobId: string): Promise<Blob>;

@@ -70,7 +70,7 @@ export const api: TandemWorkerApi = {
       async (): Promise<TabularPrediction> => {
         const started = performance.now();
         const encoded = new Float32Array(encoder.width);
-        encoder.encodeRecord(record, encoded, 0);
+        const rangeWarnings = encoder.encodeRecord(record, encoded, 0) ?? [];
         const scores = await scoreEncodedRows(model, encoded, 1);
         const probability = scores.values[0]!;
         const labels = model.manifest.output.labels ?? [];
@@ -79,6 +79,7 @@ export const api: TandemWorkerApi = {
           probability,
           label: labelFor(model, probability, scores.classes?.[0] ?? -1),
           ...(classes ? { classes } : {}),
+          rangeWarnings,
           backend: model.info.backend,
           queueMs: started - enqueued,
           computeMs: performance.now() - started,

@@ -6,12 +6,12 @@
  * Worker-only: it must not import from src/ui, src/app or src/client.
  */
 import { matchColumns, type ColumnMapping } from '../shared/columns';
-import { InvalidValueError, TandemError, describeError, type RowError } from '../shared/errors';
+import { InvalidValueError, TandemError, describeError, type RowError, type RowWarning } from '../shared/errors';
 import { evaluate } from '../shared/evaluation';
 import { hashBlob } from '../shared/hash';
 import { createLogger } from '../shared/logger';
 import type { JobProgress, JobStatus } from '../shared/protocol';
-import { labelParser } from '../shared/tabular';
+import { describeRangeWarning, labelParser } from '../shared/tabular';
 import type { ChunkRecord, Database, ImageResultRecord, JobRecord } from '../storage/db';
 import { commitChunk, getJob, getJobFile, getJobFiles, insertJob, listJobs, mergeChunks, readChunks, updateJob } from '../storage/jobs';
 import { ChunkBudget, yieldToEventLoop } from './chunk-budget';
@@ -120,6 +120,7 @@ export class JobManager {
       status: 'queued',
       rowsDone: 0,
       errorCount: 0,
+      warningCount: 0,
       rowsTotal: null,
       createdAt: now,
       updatedAt: now,
@@ -394,6 +395,7 @@ export class JobManager {
         const now = performance.now();
         job.rowsDone = rowsSeen;
         job.errorCount += chunk.errors.length;
+        job.warningCount = (job.warningCount ?? 0) + (chunk.warnings?.length ?? 0);
         job.bytesDone = csv.bytesRead;
         job.runMs += now - runStarted;
         job.updatedAt = Date.now();
@@ -430,6 +432,7 @@ export class JobManager {
     const classIndices = new Int16Array(count).fill(-1);
     let hasClasses = false;
     const errors: RowError[] = [];
+    const warnings: RowWarning[] = [];
     const encoded = new Float32Array(count * width);
     const goodRows = new Int32Array(count);
     let goodCount = 0;
@@ -448,8 +451,9 @@ export class JobManager {
         continue;
       }
       try {
-        encoder.encodeValues(values, mapping, encoded, goodCount * width, decimal);
+        const outOfRange = encoder.encodeValues(values, mapping, encoded, goodCount * width, decimal);
         goodRows[goodCount++] = i;
+        if (outOfRange) warnings.push({ row: firstRow + i, reason: outOfRange.map(describeRangeWarning).join('; '), ...(key ? { key } : {}) });
       } catch (error) {
         if (!(error instanceof InvalidValueError)) throw error;
         // A JSON Lines object that lacks the key is named as such, not as an empty value.
@@ -485,7 +489,17 @@ export class JobManager {
       await yieldToEventLoop();
     }
 
-    return { jobId: job.id, index: job.chunkCount, firstRow, rowCount: count, probabilities, labels, errors, ...(hasClasses ? { classIndices } : {}) };
+    return {
+      jobId: job.id,
+      index: job.chunkCount,
+      firstRow,
+      rowCount: count,
+      probabilities,
+      labels,
+      errors,
+      ...(warnings.length > 0 ? { warnings } : {}),
+      ...(hasClasses ? { classIndices } : {}),
+    };
   }
 
   private async evaluate(job: JobRecord, model: LoadedModel) {

@@ -1,10 +1,10 @@
 /**
  * Writes a job's results as CSV: the input rows in input order with their original columns, plus
- * `prediction`, `probability` and `error`. The input file is read again as a stream and joined to
+ * `prediction`, `probability`, `error` and `warning`. The input file is read again as a stream and joined to
  * the stored chunks by row number, so neither is held whole in memory.
  */
 import Papa from 'papaparse';
-import { formatRowError, type RowError } from '../shared/errors';
+import { formatRowError, type RowError, type RowWarning } from '../shared/errors';
 import type { ClassProbability, ImageResultPage, ImageResultQuery, ImageResultRow } from '../shared/protocol';
 import type { ChunkRecord, Database, JobRecord } from '../storage/db';
 import { readChunks } from '../storage/jobs';
@@ -13,7 +13,7 @@ import { readTable } from './readers/jsonl';
 import { imageSpecOf } from './image-run';
 import { labelFor } from './tabular-run';
 
-export const resultColumns = ['prediction', 'probability', 'error'] as const;
+export const resultColumns = ['prediction', 'probability', 'error', 'warning'] as const;
 
 /**
  * Formats a probability with 8 significant digits: enough to round-trip a float32 well within
@@ -29,6 +29,7 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
   const chunks = readChunks(db, job.id, job.chunkCount);
   let chunk: ChunkRecord | null = null;
   let errorsByRow = new Map<number, RowError>();
+  let warningsByRow = new Map<number, RowWarning>();
   let rowNumber = 0;
   let headerSkipped = false;
 
@@ -38,14 +39,16 @@ export async function exportJob(db: Database, job: JobRecord, file: Blob, model:
       if (next.done) throw new Error(`Row ${row} of job ${job.id} has no stored result.`);
       chunk = next.value;
       errorsByRow = new Map(chunk.errors.map((error) => [error.row, error]));
+      warningsByRow = new Map((chunk.warnings ?? []).map((warning) => [warning.row, warning]));
     }
     const error = errorsByRow.get(row);
-    if (error) return ['', '', formatRowError(error)];
+    if (error) return ['', '', formatRowError(error), ''];
     const probability = chunk.probabilities[row - chunk.firstRow]!;
     const classIndex = chunk.classIndices?.[row - chunk.firstRow] ?? -1;
+    const warning = warningsByRow.get(row)?.reason ?? '';
     // A regression's value is the prediction; it has no probability.
-    if (model.manifest.output.kind === 'value') return [labelFor(model, probability), '', ''];
-    return [labelFor(model, probability, classIndex), formatProbability(probability), ''];
+    if (model.manifest.output.kind === 'value') return [labelFor(model, probability), '', '', warning];
+    return [labelFor(model, probability, classIndex), formatProbability(probability), '', warning];
   };
 
   const options = job.dialect ? { delimiter: job.dialect.delimiter, encoding: job.dialect.encoding, decimal: job.dialect.decimal } : {};

@@ -162,6 +162,19 @@ describe('bad input files', () => {
     expect(result.rows[2]!.error).toContain('required');
   });
 
+  it('flags values outside the model range', async () => {
+    const result = outcome(await score(page, `${corpus}/out-of-range.csv`));
+
+    // 1e308 overflows the model's 32-bit input, so that row is an error; -5, 95 and 12000 are scored and flagged.
+    expect(errorRows(result.rows)).toEqual([2]);
+    expect(result.rows[1]!.error).toContain('too large');
+    expect(result.rows.map((row) => row.probability === '')).toEqual([false, true, false, false]);
+    expect(result.rows[0]!.warning).toBe("tenure is -5, below the model's range of 0 to 80");
+    expect(result.rows[2]!.warning).toBe('');
+    expect(result.rows[3]!.warning).toBe("tenure is 95, above the model's range of 0 to 80; total_charges is 12000, above the model's range of 0 to 9000");
+    expect(result.statusText).toContain("completed with 1 row error and 2 rows outside the model's range");
+  });
+
   it('rejects duplicate headers', async () => {
     const message = await score(page, `${corpus}/duplicate-headers.csv`);
     expect(message).toContain('2 columns named tenure');

@@ -128,6 +128,34 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await expect(page.locator('[data-testid=latency]').textContent()).resolves.toMatch(/computed in [\d.,]+ ms/);
       await page.close();
     });
+
+    it('flags a value outside the model range', async () => {
+      const page = await launched.context.newPage();
+      await page.goto(`${served.url}?backend=${backend}`);
+      await page.locator('[data-testid=probability][data-value]').waitFor({ timeout: 60_000 });
+      const warning = page.locator('[data-testid=range-warning]');
+      expect(await warning.count()).toBe(0);
+
+      // Out of range: still scored, with a note.
+      await page.locator('[data-feature="tenure"]').first().fill('-5');
+      await expect.poll(() => warning.textContent(), { timeout: 20_000 }).toContain("tenure is -5, below the model's range of 0 to 80");
+      const probability = await readProbability(page);
+      expect(probability).toBeGreaterThan(0);
+      expect(probability).toBeLessThan(1);
+
+      // Too large for a 32-bit float: an error that names the field. The form sends the number, which prints as 1e+308.
+      await page.locator('[data-feature="monthly_charges"]').first().fill('1e308');
+      const problem = page.locator('[data-testid=predict-error]');
+      await expect.poll(() => problem.textContent(), { timeout: 20_000 }).toContain('Field "monthly_charges" has "1e+308"');
+      expect(await problem.textContent()).toContain('too large');
+
+      // Back in range: the note and the error go.
+      await page.locator('[data-feature="monthly_charges"]').first().fill('50');
+      await page.locator('[data-feature="tenure"]').first().fill('12');
+      await expect.poll(() => warning.count(), { timeout: 20_000 }).toBe(0);
+      await expect.poll(() => problem.count(), { timeout: 20_000 }).toBe(0);
+      await page.close();
+    });
   });
 }
 

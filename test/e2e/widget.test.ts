@@ -192,6 +192,13 @@ describe('tandem-widget embedded from another origin', () => {
     expect(prediction.kind).toBe('record');
     expect(Math.abs(prediction.probability - appProbability)).toBeLessThanOrEqual(parityTolerance);
     expect(prediction.label).toBe(appProbability >= churnManifest.output.threshold ? 'Yes' : 'No');
+    expect(prediction.rangeWarnings).toEqual([]);
+
+    // A number outside the manifest's range is scored and reported; an invalid one names the field.
+    const extrapolated = await page.evaluate(async (record) => document.querySelector('tandem-widget')!.predict({ ...record, tenure: 95 }), sampleRecord);
+    expect(extrapolated.rangeWarnings).toEqual([{ feature: 'tenure', column: 'tenure', value: 95, min: 0, max: 80 }]);
+    const invalid = await predictError(page, '#widget', `({ ...${JSON.stringify(sampleRecord)}, tenure: 'soon' })`);
+    expect(invalid?.message).toContain('Field "tenure" has "soon"');
     expect(errors).toEqual([]);
     await page.close();
   });

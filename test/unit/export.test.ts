@@ -71,7 +71,7 @@ describe('exportJob', () => {
     };
   }
 
-  /** Stores a job over the CSV with results for its first four rows, row 2 being an error. */
+  /** Stores a job over the CSV with results for its first four rows: row 2 is an error, row 4 has a warning. */
   async function exportFourRows(): Promise<string[][]> {
     const db = await openDatabase(`tandem-export-test-${Math.random()}`);
     const file = new Blob([csv]);
@@ -88,6 +88,7 @@ describe('exportJob', () => {
       probabilities: Float32Array.from([0.75, 0.5]),
       labels: Int8Array.from([-1, 0]),
       errors: [],
+      warnings: [{ row: 4, reason: "tenure is 9, above the model's range of 0 to 8" }],
     });
 
     const model = { manifest: loadChurnManifest() } as LoadedModel;
@@ -99,26 +100,31 @@ describe('exportJob', () => {
   it('appends result columns to header', async () => {
     const [exportedHeader] = await exportFourRows();
 
-    expect(exportedHeader).toEqual([...header, 'prediction', 'probability', 'error']);
+    expect(exportedHeader).toEqual([...header, 'prediction', 'probability', 'error', 'warning']);
   });
 
   it('writes prediction and probability', async () => {
     const rows = await exportFourRows();
 
-    expect(rows[1]).toEqual(['C1', '5', 'No', 'No', '0.1657497', '']);
-    expect(rows[4]).toEqual(['C4, Jr', '9', 'No', 'Yes', '0.5', '']);
+    expect(rows[1]).toEqual(['C1', '5', 'No', 'No', '0.1657497', '', '']);
+  });
+
+  it('writes warning beside result', async () => {
+    const rows = await exportFourRows();
+
+    expect(rows[4]).toEqual(['C4, Jr', '9', 'No', 'Yes', '0.5', '', "tenure is 9, above the model's range of 0 to 8"]);
   });
 
   it('writes row error instead of result', async () => {
     const rows = await exportFourRows();
 
-    expect(rows[2]).toEqual(['C2', 'abc', 'Yes', '', '', 'column tenure is "abc": "tenure" must be a number such as 42 or 18.5']);
+    expect(rows[2]).toEqual(['C2', 'abc', 'Yes', '', '', 'column tenure is "abc": "tenure" must be a number such as 42 or 18.5', '']);
   });
 
   it('pads short row under headers', async () => {
     const rows = await exportFourRows();
 
-    expect(rows[3]).toEqual(['C3', '7', '', 'Yes', '0.75', '']);
+    expect(rows[3]).toEqual(['C3', '7', '', 'Yes', '0.75', '', '']);
   });
 
   it('stops at rowsDone checkpoint', async () => {

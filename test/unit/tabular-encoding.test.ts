@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { matchColumns, type ColumnMapping } from '../../src/shared/columns';
 import { InvalidValueError } from '../../src/shared/errors';
 import type { NumberFeature } from '../../src/shared/manifest';
-import { createFeatureEncoder, labelParser, parseDecimal, parseLabel } from '../../src/shared/tabular';
+import { createFeatureEncoder, describeRangeWarning, describeRangeWarnings, labelParser, parseDecimal, parseLabel } from '../../src/shared/tabular';
 import { churnCsvPath, loadChurnManifest, readCsvFile } from './support/churn';
 
 const manifest = loadChurnManifest();
@@ -227,6 +227,54 @@ describe('createFeatureEncoder', () => {
     expect(error.value).toBe('1e999');
   });
 
+  it('rejects number that overflows float32', () => {
+    // 1e308 is a finite double, but far beyond the largest 32-bit float the model reads.
+    const error = rejectionOf(withCell(modeldataHeader, sampleRow, 'monthly_charges', '1e308'));
+
+    expect(error.column).toBe('monthly_charges');
+    expect(error.value).toBe('1e308');
+    expect(error.reason).toContain('too large');
+    expect(error.reason).toContain('between 0 and 120');
+  });
+
+  it('returns no warnings for in-range row', () => {
+    const out = new Float32Array(encoder.width);
+
+    expect(encoder.encodeValues(sampleRow, modeldataMapping, out, 0)).toBeNull();
+  });
+
+  it('warns for numbers outside the manifest range', () => {
+    const out = new Float32Array(encoder.width);
+    let row = withCell(modeldataHeader, sampleRow, 'tenure', '-5');
+    row = withCell(modeldataHeader, row, 'total_charges', '12000');
+
+    const warnings = encoder.encodeValues(row, modeldataMapping, out, 0);
+
+    expect(warnings).toEqual([
+      { feature: 'tenure', column: 'tenure', value: -5, min: 0, max: 80 },
+      { feature: 'total_charges', column: 'total_charges', value: 12000, min: 0, max: 9000 },
+    ]);
+    // The row is still encoded: the out-of-range value is scaled like any other.
+    const tenure = numberFeature('tenure');
+    expect(out[slotOf('tenure')]).toBeCloseTo((-5 - tenure.scaler!.mean) / tenure.scaler!.scale, 5);
+  });
+
+  it('accepts range bounds without warning', () => {
+    const out = new Float32Array(encoder.width);
+
+    expect(encoder.encodeValues(withCell(modeldataHeader, sampleRow, 'tenure', '0'), modeldataMapping, out, 0)).toBeNull();
+    expect(encoder.encodeValues(withCell(modeldataHeader, sampleRow, 'tenure', '80'), modeldataMapping, out, 0)).toBeNull();
+  });
+
+  it('names the file column in warnings', () => {
+    const out = new Float32Array(encoder.width);
+    const warnings = encoder.encodeValues(withCell(ibmHeader, sampleIbmRow, 'tenure', '95'), ibmMapping, out, 0);
+
+    expect(warnings?.map((warning) => [warning.feature, warning.column])).toEqual([['tenure', 'tenure']]);
+    const charges = encoder.encodeValues(withCell(ibmHeader, sampleIbmRow, 'MonthlyCharges', '130'), ibmMapping, out, 0);
+    expect(charges?.map((warning) => [warning.feature, warning.column])).toEqual([['monthly_charges', 'MonthlyCharges']]);
+  });
+
   it('rejects unknown category naming column', () => {
     const error = rejectionOf(withCell(ibmHeader, sampleIbmRow, 'Contract', 'Three year'), ibmMapping);
 
@@ -286,6 +334,19 @@ describe('encodeRecord', () => {
     expect(() => encoder.encodeRecord({ ...manifest.sample!, tenure: null }, out, 0)).toThrow(InvalidValueError);
   });
 
+  it('returns range warnings for record', () => {
+    const out = new Float32Array(encoder.width);
+
+    expect(encoder.encodeRecord(manifest.sample!, out, 0)).toBeNull();
+    expect(encoder.encodeRecord({ ...manifest.sample!, tenure: -5 }, out, 0)).toEqual([{ feature: 'tenure', column: 'tenure', value: -5, min: 0, max: 80 }]);
+  });
+
+  it('calls the value a field in record errors', () => {
+    const out = new Float32Array(encoder.width);
+
+    expect(() => encoder.encodeRecord({ ...manifest.sample!, tenure: 'abc' }, out, 0)).toThrow(/^Field "tenure" has "abc"/);
+  });
+
   it('names feature in record errors', () => {
     const out = new Float32Array(encoder.width);
 
@@ -297,6 +358,27 @@ describe('encodeRecord', () => {
       expect((error as InvalidValueError).column).toBe('contract');
       expect((error as InvalidValueError).value).toBe('Weekly');
     }
+  });
+});
+
+describe('describeRangeWarning', () => {
+  it('says below or above the range', () => {
+    expect(describeRangeWarning({ feature: 'tenure', column: 'tenure', value: -5, min: 0, max: 80 })).toBe("tenure is -5, below the model's range of 0 to 80");
+    expect(describeRangeWarning({ feature: 'tenure', column: 'tenure', value: 95, min: 0, max: 80 })).toBe("tenure is 95, above the model's range of 0 to 80");
+  });
+
+  it('names a one-sided limit', () => {
+    expect(describeRangeWarning({ feature: 'age', column: 'age', value: -1, min: 0, max: undefined })).toBe("age is -1, below the model's minimum of 0");
+    expect(describeRangeWarning({ feature: 'age', column: 'age', value: 200, min: undefined, max: 120 })).toBe("age is 200, above the model's maximum of 120");
+  });
+
+  it('joins record warnings into one note', () => {
+    expect(describeRangeWarnings([])).toBe('');
+    const note = describeRangeWarnings([
+      { feature: 'tenure', column: 'tenure', value: -5, min: 0, max: 80 },
+      { feature: 'total_charges', column: 'total_charges', value: 12000, min: 0, max: 9000 },
+    ]);
+    expect(note).toContain("tenure is -5, below the model's range of 0 to 80; total_charges is 12000, above the model's range of 0 to 9000");
   });
 });
 
