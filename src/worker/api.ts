@@ -9,9 +9,8 @@ import type { MetricsSnapshot, TabularPrediction } from '../shared/protocol';
 import { openDatabase, type Database } from '../storage/db';
 import { deleteJob, getJobFile, toSummary } from '../storage/jobs';
 import type { TandemWorkerApi } from './api-types';
-import { JobManager } from './batch-job';
+import type { JobManager } from './batch-job';
 import { createCatalogueApi } from './catalogue-api';
-import { exportImageJob, exportJob, queryImageResults } from './export';
 import { prepareImage } from './image-input';
 import { imageSpecOf, scoreImages, topClasses } from './image-run';
 import { openModel, openModelUrl, updateStoredManifest } from './byo-models';
@@ -32,8 +31,13 @@ function db(): Promise<Database> {
   return database;
 }
 
+/**
+ * Returns the job manager. The batch code (file readers, zip reading, export, evaluation) is
+ * imported on first use, so the worker script that a page needs to predict stays small.
+ */
 function jobs(): Promise<JobManager> {
-  jobManager ??= db().then((opened) => new JobManager(opened, scheduler));
+  jobManager ??= Promise.all([db(), import('./batch-job')]).then(([opened, { JobManager }]) => new JobManager(opened, scheduler));
+  jobManager.catch(() => (jobManager = null));
   return jobManager;
 }
 
@@ -128,6 +132,7 @@ export const api: TandemWorkerApi = {
 
   async queryImageResults(jobId, query) {
     const job = await (await jobs()).get(jobId);
+    const { queryImageResults } = await import('./export');
     return queryImageResults(await db(), job, getModel(job.modelId), query);
   },
 
@@ -170,6 +175,7 @@ export const api: TandemWorkerApi = {
   async exportResults(jobId) {
     const manager = await jobs();
     const job = await manager.get(jobId);
+    const { exportImageJob, exportJob } = await import('./export');
     if (job.kind === 'image') return exportImageJob(await db(), job, getModel(job.modelId));
     const file = await getJobFile(await db(), jobId);
     if (!file) throw new TandemError('job-not-found', `The input file of job ${jobId} is no longer stored, so its rows cannot be exported. Score the file again.`);
