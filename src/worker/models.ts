@@ -139,7 +139,9 @@ async function load(manifestUrl: string, preference: BackendPreference): Promise
   // A choice `auto` remembered for this model and device is used without probing WebGPU again,
   // so a return visit loads one runtime build and compiles the model once.
   const recalled = preference === 'auto' ? recallBackendChoice(manifest.model.sha256) : Promise.resolve(null);
-  void recalled.then((choice) => choice && prepareRuntime(choice.backend));
+  // Without a remembered choice, `auto` compiles the model on WASM in any case (alone, or timed
+  // against WebGPU), so the WASM runtime starts while WebGPU is probed.
+  if (preference === 'auto') recalled.then((choice) => prepareRuntime(choice?.backend ?? 'wasm')).catch(() => undefined);
   const [bytes, remembered] = await Promise.all([fetched, recalled]);
   markStart('model-fetched');
   const original = stored ? stored.original : bytes;
