@@ -272,10 +272,18 @@ export async function openModelPage(context, url, timeoutMs) {
   return { page, errors, ...model };
 }
 
-/** Lists the resources that the page and its worker fetched. */
+/**
+ * Lists the resources that the page and its worker fetched, and the first time of each of the
+ * app's start marks (`tandem:*`, src/shared/start-marks.ts).
+ */
 function listResources() {
+  const marks = {};
+  for (const mark of performance.getEntriesByType('mark')) {
+    if (mark.name.startsWith('tandem:')) marks[mark.name.slice('tandem:'.length)] ??= mark.startTime;
+  }
   return {
     timeOrigin: performance.timeOrigin,
+    marks,
     resources: performance.getEntriesByType('resource').map((entry) => ({
       name: new URL(entry.name).pathname.split('/').pop(),
       startMs: entry.startTime,
@@ -312,6 +320,10 @@ async function readStartTimeline(page, tools) {
     loadEventMs: pageSide.loadEventMs,
     modelLoadMs: pageSide.modelLoadMs,
     workerStartMs: shift,
+    marks: {
+      ...pageSide.marks,
+      ...Object.fromEntries(Object.entries(workerSide.marks).map(([name, ms]) => [name, ms + shift])),
+    },
     resources: [
       ...pageSide.resources.map((entry) => ({ ...entry, thread: 'page' })),
       ...workerSide.resources.map((entry) => ({ ...entry, thread: 'worker', startMs: entry.startMs + shift, endMs: entry.endMs + shift })),
@@ -504,4 +516,51 @@ export async function readImageAccuracy(page, jobId) {
       db.close();
     }
   }, jobId);
+}
+
+/**
+ * Opens the app once more with Chrome tracing on, and sums how V8 compiled the runtime's
+ * WebAssembly during that load. It counts the functions compiled lazily on the worker thread on
+ * their first call (`wasm.CompileLazy`), the validation and optimizing compilation on background
+ * threads, and any module read back from V8's code cache (a `wasm.*Deserializ*` event).
+ */
+export async function traceWasmCompilation(context, url, timeoutMs) {
+  const blank = await context.newPage();
+  const session = await context.newCDPSession(blank);
+  const events = [];
+  session.on('Tracing.dataCollected', (event) => events.push(...event.value));
+  const complete = new Promise((resolve) => session.once('Tracing.tracingComplete', resolve));
+  await session.send('Tracing.start', { categories: 'v8.wasm,disabled-by-default-v8.wasm.detailed', transferMode: 'ReportEvents' });
+  let opened;
+  try {
+    opened = await openAndTimeFirstPrediction(context, url, timeoutMs);
+  } finally {
+    await session.send('Tracing.end');
+    await withTimeout(complete, 60_000, 'Collecting the trace');
+  }
+  await opened.tools.detach();
+  await opened.page.close();
+  await session.detach();
+  await blank.close();
+
+  const threadNames = new Map();
+  for (const event of events) {
+    if (event.ph === 'M' && event.name === 'thread_name') threadNames.set(`${event.pid}:${event.tid}`, event.args.name);
+  }
+  const sum = (name, filter = () => true) => {
+    const matching = events.filter((event) => event.name === name && event.ph === 'X' && filter(event));
+    return { count: matching.length, ms: matching.reduce((total, event) => total + (event.dur ?? 0), 0) / 1000 };
+  };
+  const onWorker = (event) => threadNames.get(`${event.pid}:${event.tid}`) === 'DedicatedWorker thread';
+  const lazy = events.filter((event) => event.name === 'wasm.CompileLazy' && event.ph === 'X' && onWorker(event));
+  const largest = lazy.reduce((best, event) => ((event.dur ?? 0) > (best?.dur ?? -1) ? event : best), null);
+  return {
+    first_prediction_ms: opened.firstPredictionMs,
+    lazy_compiled_on_worker: { count: lazy.length, ms: lazy.reduce((total, event) => total + (event.dur ?? 0), 0) / 1000 },
+    largest_lazy_compile_ms: largest ? largest.dur / 1000 : null,
+    validation_background: sum('wasm.ValidateFunctionsStreaming'),
+    optimizing_compilation_background: sum('wasm.TopTierCompilation'),
+    bytes_received_on_worker: sum('wasm.OnBytesReceived', onWorker),
+    cache_reads: events.filter((event) => /^wasm\..*deserializ/i.test(event.name)).length,
+  };
 }

@@ -7,13 +7,14 @@
  * profile embeds the images and times similar-product queries (bench/similar.mjs). Writes
  * bench/results.json and bench/RESULTS.md.
  *
- * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N] [--images N] [--skip-images] [--only-similar]
+ * Usage: npm run bench -- [--rows N] [--profile-rows N] [--requests N] [--images N] [--skip-images] [--only-similar] [--only-start]
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs, promisify } from 'node:util';
 import { build, preview } from 'vite';
 import {
@@ -27,6 +28,7 @@ import {
   readImageAccuracy,
   runJob,
   sampleHeap,
+  traceWasmCompilation,
   withTimeout,
 } from './browser.mjs';
 import { ensureBenchCsv, ensureFashionZip, fashionTestImages } from './generate-data.mjs';
@@ -45,6 +47,12 @@ const dataDir = 'bench/data';
 const backend = 'wasm';
 /** Real-time requests sent before the idle measurement and not counted: JIT and cache warm-up. */
 const warmupRequests = 20;
+/** Return visits timed for `warm_start_ms`, which is their median. */
+const warmLoads = 5;
+/** The pause between two timed return visits. */
+const visitGapMs = 1000;
+/** How long a page may take to show its first prediction before the benchmark gives up. */
+const loadTimeoutMs = 120_000;
 const megabyte = 1024 * 1024;
 const heapIntervalMs = 200;
 /** Interval of the timer whose late ticks measure how long the worker's event loop was busy. */
@@ -64,6 +72,8 @@ const usage = `Usage: npm run bench -- [options]
   --skip-images     skip the image batch, its Node.js baseline and the similar products
   --only-similar    measure only the similar products (embedding --images images, then queries)
                     and merge similar_p95_ms and embed_images_per_s into the existing bench/results.json
+  --only-start      measure only the cold and warm starts (median of ${warmLoads} return visits, with a
+                    CPU profile and a Chrome trace of one more) and merge them into bench/results.json
   --help            print this text`;
 
 function log(message) {
@@ -79,6 +89,7 @@ function readOptions() {
       images: { type: 'string', default: String(fashionTestImages) },
       'skip-images': { type: 'boolean', default: false },
       'only-similar': { type: 'boolean', default: false },
+      'only-start': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -98,7 +109,7 @@ function readOptions() {
   const profileRows = values['profile-rows'] === undefined ? Math.min(rows, 200_000) : count('profile-rows', values['profile-rows'], 0);
   const images = values['skip-images'] ? 0 : count('images', values.images, 1, fashionTestImages);
   if (values['only-similar'] && values['skip-images']) throw new Error(`--only-similar needs the images, so it cannot be combined with --skip-images.\n\n${usage}`);
-  return { rows, profileRows, requests: count('requests', values.requests, 1), images, onlySimilar: values['only-similar'] };
+  return { rows, profileRows, requests: count('requests', values.requests, 1), images, onlySimilar: values['only-similar'], onlyStart: values['only-start'] };
 }
 
 /** Returns the `p`-th percentile (0 to 100) of `values` by the nearest-rank method. */
@@ -211,30 +222,70 @@ async function waitForServiceWorker(page, timeoutMs) {
   return page.evaluate(() => performance.now());
 }
 
+/**
+ * Measures the cold start (a fresh profile) and `warmLoads` warm starts (return visits in the
+ * same profile), and fills `measured` with them. Returns the last warm page, left open.
+ */
+async function measureStarts(context, pageUrl, measured) {
+  log('cold start: first load in a fresh profile');
+  const cold = await openAndTimeFirstPrediction(context, pageUrl, loadTimeoutMs);
+  if (cold.backend !== backend) throw new Error(`The page runs on ${cold.backend}, not ${backend}. Check how the page reads the ?backend parameter.`);
+  measured.coldStartMs = cold.firstPredictionMs;
+  measured.coldTimeline = cold.timeline;
+  measured.pageErrors.push(...cold.errors);
+  // A warm start is a return visit, made after the first visit has filled the caches. Without
+  // this wait the service worker's precache would download the runtime during the warm load.
+  measured.offlineCopyMs = await waitForServiceWorker(cold.page, loadTimeoutMs);
+  await cold.tools.detach();
+  await cold.page.close();
+
+  // Single loads vary a lot on a shared machine, so the warm start is the median of several.
+  measured.warmRuns = [];
+  let warm;
+  for (let load = 1; load <= warmLoads; load++) {
+    if (warm) {
+      await warm.tools.detach();
+      await warm.page.close();
+      // A return visit does not start the instant the last one closed: let its background work end.
+      await sleep(visitGapMs);
+    }
+    log(`warm start ${load} of ${warmLoads}: a return visit in the same profile`);
+    warm = await openAndTimeFirstPrediction(context, pageUrl, loadTimeoutMs);
+    measured.pageErrors.push(...warm.errors);
+    measured.warmRuns.push({ firstPredictionMs: warm.firstPredictionMs, timeline: warm.timeline });
+  }
+  measured.warmStartMs = percentile(measured.warmRuns.map((run) => run.firstPredictionMs), 50);
+  measured.warmTimeline = measured.warmRuns.find((run) => run.firstPredictionMs === measured.warmStartMs).timeline;
+  return warm;
+}
+
+/** Loads the page once more with the worker under the CPU profiler from its first line. */
+async function profileStart(context, pageUrl, measured) {
+  log('start profile: a return visit with the worker under the CPU profiler');
+  const profiled = await openAndTimeFirstPrediction(context, pageUrl, loadTimeoutMs, { profileWorkerStart: true });
+  measured.startProfile = {
+    firstPredictionMs: profiled.firstPredictionMs,
+    workerStartMs: profiled.timeline.workerStartMs,
+    ...splitProfile(profiled.startProfile, join(buildDir, 'assets'), startPhases),
+  };
+  measured.pageErrors.push(...profiled.errors);
+  await profiled.tools.detach();
+  await profiled.page.close();
+}
+
+/** Loads the page once more with Chrome tracing on, to show how V8 compiled the runtime's WebAssembly. */
+async function traceStart(context, pageUrl, measured) {
+  log('start trace: a return visit with Chrome tracing on');
+  measured.startTrace = await traceWasmCompilation(context, pageUrl, loadTimeoutMs);
+}
+
 /** Runs every browser measurement and returns the raw numbers. */
 async function measureBrowser(url, options, csv) {
   const pageUrl = `${url}?backend=${backend}`;
-  const loadTimeoutMs = 120_000;
   const launched = await launchBrowser();
   const measured = { browserVersion: launched.version, pageErrors: [] };
   try {
-    log('cold start: first load in a fresh profile');
-    const cold = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs);
-    if (cold.backend !== backend) throw new Error(`The page runs on ${cold.backend}, not ${backend}. Check how the page reads the ?backend parameter.`);
-    measured.coldStartMs = cold.firstPredictionMs;
-    measured.coldTimeline = cold.timeline;
-    measured.pageErrors.push(...cold.errors);
-    // A warm start is a return visit, made after the first visit has filled the caches. Without
-    // this wait the service worker's precache would download the runtime during the warm load.
-    measured.offlineCopyMs = await waitForServiceWorker(cold.page, loadTimeoutMs);
-    await cold.tools.detach();
-    await cold.page.close();
-
-    log('warm start: second load in the same profile');
-    const warm = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs);
-    const { page, tools } = warm;
-    measured.warmStartMs = warm.firstPredictionMs;
-    measured.warmTimeline = warm.timeline;
+    const { page, tools } = await measureStarts(launched.context, pageUrl, measured);
 
     log(`real-time: ${options.requests} requests, idle`);
     measured.idle = await withTimeout(measureRealtime(page, options.requests, warmupRequests), 300_000, 'The idle real-time measurement');
@@ -254,19 +305,11 @@ async function measureBrowser(url, options, csv) {
     measured.batchSparse = await runBatch(page, tools, csv.url, options.rows, options.requests, sparseIntervalMs, true);
 
     if (options.profileRows > 0) measured.batchProfile = await profileBatch(page, tools, measured.batchSparse.created.jobId, options.profileRows, csv.profileUrl);
-    measured.pageErrors.push(...warm.errors);
     await tools.detach();
     await page.close();
 
-    log('start profile: a third load with the worker under the CPU profiler');
-    const profiled = await openAndTimeFirstPrediction(launched.context, pageUrl, loadTimeoutMs, { profileWorkerStart: true });
-    measured.startProfile = {
-      firstPredictionMs: profiled.firstPredictionMs,
-      workerStartMs: profiled.timeline.workerStartMs,
-      ...splitProfile(profiled.startProfile, join(buildDir, 'assets'), startPhases),
-    };
-    measured.pageErrors.push(...profiled.errors);
-    await profiled.tools.detach();
+    await profileStart(launched.context, pageUrl, measured);
+    await traceStart(launched.context, pageUrl, measured);
     return measured;
   } finally {
     await launched.close();
@@ -411,6 +454,25 @@ function collectImageResults(options, images) {
   };
 }
 
+/** Builds the start-up details for results.json: each load's timeline, and the median time of each start mark. */
+function startDetails(measured) {
+  const markNames = new Set(measured.warmRuns.flatMap((run) => Object.keys(run.timeline.marks ?? {})));
+  const warmMarks = {};
+  for (const name of markNames) {
+    const times = measured.warmRuns.map((run) => run.timeline.marks?.[name]).filter((ms) => ms !== undefined);
+    warmMarks[name] = percentile(times, 50);
+  }
+  return {
+    cold: measured.coldTimeline,
+    warm: measured.warmTimeline,
+    warm_loads_ms: measured.warmRuns.map((run) => run.firstPredictionMs),
+    warm_marks_median_ms: warmMarks,
+    warm_worker_start_median_ms: percentile(measured.warmRuns.map((run) => run.timeline.workerStartMs), 50),
+    offline_copy_ms: measured.offlineCopyMs,
+    trace: measured.startTrace ?? null,
+  };
+}
+
 function collectResults(options, native, measured, images) {
   const { batch, idle } = measured;
   const during = batch.predictions.filter((request) => request.duringBatch);
@@ -512,7 +574,7 @@ function collectResults(options, native, measured, images) {
         failed_samples: measured.heap.failedSamples,
         interval_ms: heapIntervalMs,
       },
-      start: { cold: measured.coldTimeline, warm: measured.warmTimeline, offline_copy_ms: measured.offlineCopyMs },
+      start: startDetails(measured),
       native,
       stored_job: measured.stored,
       batch_profile: measured.batchProfile ?? null,
@@ -541,6 +603,37 @@ async function withPreview(work) {
   }
 }
 
+/**
+ * `--only-start`: measures the cold and warm starts, with the start profile and trace, and merges
+ * cold_start_ms, warm_start_ms and their details into the existing bench/results.json.
+ */
+async function runStartOnly() {
+  const started = Date.now();
+  await buildApp();
+  const measured = { pageErrors: [] };
+  await withPreview(async (url) => {
+    const pageUrl = `${url}?backend=${backend}`;
+    const launched = await launchBrowser();
+    try {
+      measured.browserVersion = launched.version;
+      const warm = await measureStarts(launched.context, pageUrl, measured);
+      await warm.tools.detach();
+      await warm.page.close();
+      await profileStart(launched.context, pageUrl, measured);
+      await traceStart(launched.context, pageUrl, measured);
+    } finally {
+      await launched.close();
+    }
+  });
+  const results = JSON.parse(readFileSync('bench/results.json', 'utf8'));
+  results.cold_start_ms = measured.coldStartMs;
+  results.warm_start_ms = measured.warmStartMs;
+  results.details = { ...results.details, start: startDetails(measured), start_profile: measured.startProfile };
+  results.details.start_measured = { date: new Date().toISOString().slice(0, 10), load_average: loadavg()[0], page_errors: measured.pageErrors };
+  writeReport(results, 'bench');
+  log(`start done in ${Math.round((Date.now() - started) / 1000)} s: warm ${Math.round(measured.warmStartMs)} ms; merged into bench/results.json and bench/RESULTS.md`);
+}
+
 /** `--only-similar`: measures the similar products and merges their keys into bench/results.json. */
 async function runSimilarOnly(options) {
   const started = Date.now();
@@ -558,6 +651,7 @@ async function main() {
   process.chdir(repoRoot);
   const options = readOptions();
   if (options.onlySimilar) return runSimilarOnly(options);
+  if (options.onlyStart) return runStartOnly();
   const started = Date.now();
   const loadAverageAtStart = loadavg()[0];
 
