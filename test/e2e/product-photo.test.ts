@@ -164,6 +164,45 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       await page.close();
     });
 
+    // A fresh profile has an empty image result cache, so the job runs long enough to be watched
+    // from a second tab. WASM only: the same path on SwiftShader's WebGPU would take minutes more.
+    it.runIf(backend === 'wasm')('second tab follows a photo job running elsewhere', { timeout: 900_000 }, async () => {
+      const fresh = await launchBrowser();
+      try {
+        const first = await fresh.context.newPage();
+        await openPhotoApp(first, served.url, backend);
+        await waitForJobList(first);
+        await first.locator('[data-testid=images-input]').setInputFiles(zipPath);
+        await expect.poll(() => first.locator('[data-testid=progress]').textContent(), { timeout: 60_000 }).toMatch(/^[1-9][\d,]* /);
+        await first.reload();
+        await openPhotoApp(first, served.url, backend);
+        const firstJob = first.locator('[data-testid=job]').first();
+        await expect.poll(() => firstJob.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+        const jobId = (await firstJob.getAttribute('data-job-id'))!;
+
+        const second = await fresh.context.newPage();
+        const secondErrors = watchErrors(second);
+        await openPhotoApp(second, served.url, backend);
+        const secondJob = second.locator(`[data-testid=job][data-job-id="${jobId}"]`);
+        await expect.poll(() => secondJob.getAttribute('data-status'), { timeout: 30_000 }).toBe('interrupted');
+
+        // Both tabs press Resume; the first tab takes the job's lock and the second follows it.
+        await firstJob.locator('[data-testid=resume]').click();
+        await expect.poll(() => first.locator('[data-testid=progress]').textContent(), { timeout: 60_000 }).toMatch(/^[1-9][\d,]* /);
+        await secondJob.locator('[data-testid=resume]').click();
+        await expect.poll(() => second.locator('[data-testid=batch-notice]').textContent(), { timeout: 30_000 }).toContain('is already running in another tab');
+        expect(await second.locator('[data-testid=batch-error]').count()).toBe(0);
+
+        await expect.poll(() => secondJob.getAttribute('data-status'), { timeout: 600_000, interval: 2000 }).toBe('completed');
+        // The 10,000 images and labels.csv, each counted once.
+        expect(Number(await secondJob.locator('[data-testid=rows]').getAttribute('data-value'))).toBe(10_001);
+        expect(await second.locator('[data-testid=batch-error]').count()).toBe(0);
+        expect(secondErrors).toEqual([]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
     it('keeps scoring past corrupt and non-image files', async () => {
       const page = await launched.context.newPage();
       await openPhotoApp(page, served.url, backend);
