@@ -18,6 +18,7 @@ import { previewLength } from './preprocess/image';
 import { embeddingSizeOf, imageSpecOf, scoreImages } from './image-run';
 import { getModel, type LoadedModel } from './models';
 import type { Scheduler } from './scheduler';
+import { yieldToEventLoop } from './chunk-budget';
 
 const log = createLogger('catalogues');
 
@@ -269,7 +270,8 @@ export class Catalogues {
         matrix.set(embedding, (start + i) * dimensions);
       });
     }
-    const index = await buildNeighbourSearch(matrix, dimensions, record.search === 'approximate' ? 0 : exactSearchLimit);
+    // The build yields every 10 ms, so real-time requests are answered while it runs.
+    const index = await buildNeighbourSearch(matrix, dimensions, record.search === 'approximate' ? 0 : exactSearchLimit, { pause: yieldToEventLoop });
     if (index.kind === 'approximate') log.info(`catalogue ${record.id}: approximate index built for ${index.size} products`);
     return { record, index };
   }

@@ -148,6 +148,22 @@ describe('approximate neighbour search', { timeout: 600_000 }, () => {
     for (const neighbour of found) expect(neighbour.score).toBe(reference.get(neighbour.index));
   });
 
+  it('pauses during a build without changing the graph', async () => {
+    // 3,000 rows take a few hundred milliseconds to insert, so a build pauses many times.
+    const part = matrix.subarray(0, 3_000 * dimensions);
+    let pauses = 0;
+    const paused = await buildNeighbourSearch(part, dimensions, 0, {
+      pause: async () => {
+        pauses += 1;
+      },
+    });
+    const straight = await buildNeighbourSearch(part, dimensions, 0);
+
+    expect(paused.kind).toBe('approximate');
+    expect(pauses).toBeGreaterThan(0);
+    for (const item of [0, 1_234, 2_999]) expect(paused.search(paused.row(item), k, item)).toEqual(straight.search(straight.row(item), k, item));
+  });
+
   it('rejects a query of the wrong size', () => {
     expect(() => approximate.search(new Float32Array(3), k)).toThrow('The query has 3 values');
   });
