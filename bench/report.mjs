@@ -385,7 +385,8 @@ function explainWarmStart(results) {
     `and loads its batch code only when a batch starts (${locate('src/worker/api.ts', /import\('\.\/batch-job'\)/)}), ` +
     `the plain WASM build loads on ?backend=wasm (${locate('src/worker/engine.ts', /import\('onnxruntime-web\/wasm'\)/)}), ` +
     `and the page renders the form alone until its first result (${locate('src/app/tandem-app.ts', /showRestAfterPaint = /)}). ` +
-    'The rest is the runtime\'s own start-up, which only a smaller build of onnxruntime-web (fewer operators, so fewer functions to compile) would shorten.';
+    `What remains is the browser starting the worker (${format((marks['worker-started'] ?? NaN) - (marks['model-requested'] ?? NaN), 0)} ms from the request to the worker's script running) ` +
+    'and the runtime\'s own start-up, which only a smaller build of onnxruntime-web (fewer operators, so fewer functions to compile) would shorten.';
   return text;
 }
 
