@@ -352,6 +352,8 @@ export class TandemApp extends LitElement {
    */
   private readonly showRestAfterPaint = (): void => {
     requestAnimationFrame(() => {
+      // This replaces the fallback timer, which is no longer needed.
+      window.clearTimeout(this.restTimer);
       this.restTimer = window.setTimeout(this.showRest, 0);
     });
   };

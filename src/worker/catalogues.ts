@@ -270,7 +270,7 @@ export class Catalogues {
         matrix.set(embedding, (start + i) * dimensions);
       });
     }
-    // The build yields every 10 ms, so real-time requests are answered while it runs.
+    // The build yields every 10 ms, so real-time requests are handled while it runs.
     const index = await buildNeighbourSearch(matrix, dimensions, record.search === 'approximate' ? 0 : exactSearchLimit, { pause: yieldToEventLoop });
     if (index.kind === 'approximate') log.info(`catalogue ${record.id}: approximate index built for ${index.size} products`);
     return { record, index };

@@ -122,7 +122,7 @@ export interface CompiledModel {
 }
 
 /**
- * Starts the runtime build for a backend (import, WebAssembly, initialisation), so that it starts
+ * Starts the runtime build for a backend (import, WebAssembly, initialisation), so that this runs
  * while the model file is fetched. A failure is left for the compile that needs the build, which
  * imports it again.
  */
